@@ -1,0 +1,16 @@
+export * from './errors.js';
+export { EventId, EventType, StreamId, SubscriberId, TenantId, categoryOf } from './ids.js';
+export { Json, JsonObjectCodec, findNonJson, type JsonObject, type JsonPrimitive, type JsonValue } from './json.js';
+export { decodeWith, toIssues } from './decode.js';
+export { strict, PositiveInt, NonNegativeInt } from './codecs.js';
+export * from './event.js';
+export * from './ports.js';
+export { checkExpectedVersion, decideAppend, type AppendDecision, type ExistingEvent } from './append-rules.js';
+export { AppendNotifier } from './notifier.js';
+export { EventStore, TenantEventStore, DEFAULT_LIMITS, contentHash, type EventStoreLimits, type EventStoreOptions } from './event-store.js';
+export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
+export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
+export { CONFIG_FILE_NAMES, PalisadeConfig, loadConfig, parseConfig, type LoadedConfig } from './config.js';
+export { Tokens, createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+export { asPromises, unwrap, type TenantEventStoreAsync } from './promises.js';
+export { parseTenantId } from './tenant.js';

@@ -1,0 +1,78 @@
+import * as t from 'io-ts';
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+const MAX_DEPTH = 256;
+
+/**
+ * Returns the path of the first thing in `u` that JSON cannot carry faithfully
+ * (undefined, functions, symbols, bigint, NaN, Infinity, class instances such as
+ * Date or Map, cycles, nesting deeper than 256), or null when `u` is plain JSON.
+ */
+export const findNonJson = (u: unknown): { path: string; why: string } | null => {
+  const seen = new Set<object>();
+  const visit = (v: unknown, path: string, depth: number): { path: string; why: string } | null => {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return null;
+      case 'number':
+        return Number.isFinite(v) ? null : { path, why: 'is not a finite number' };
+      case 'object': {
+        if (v === null) return null;
+        if (depth > MAX_DEPTH) return { path, why: `nests deeper than ${MAX_DEPTH} levels` };
+        if (seen.has(v)) return { path, why: 'is a circular reference' };
+        if (Array.isArray(v)) {
+          seen.add(v);
+          for (let i = 0; i < v.length; i++) {
+            const bad = visit(v[i], join(path, String(i)), depth + 1);
+            if (bad) return bad;
+          }
+          seen.delete(v);
+          return null;
+        }
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto !== Object.prototype && proto !== null) {
+          return { path, why: 'is not a plain object' };
+        }
+        seen.add(v);
+        for (const key of Object.keys(v)) {
+          const bad = visit((v as Record<string, unknown>)[key], join(path, key), depth + 1);
+          if (bad) return bad;
+        }
+        seen.delete(v);
+        return null;
+      }
+      default:
+        return { path, why: `is a ${typeof v}, which JSON cannot hold` };
+    }
+  };
+  return visit(u, '', 0);
+};
+
+const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
+/** Any JSON value, checked deeply. */
+export const Json = new t.Type<JsonValue, JsonValue, unknown>(
+  'Json',
+  (u): u is JsonValue => findNonJson(u) === null,
+  (u, c) => {
+    const bad = findNonJson(u);
+    return bad === null ? t.success(u as JsonValue) : t.failure(u, c, `${bad.path || '(root)'} ${bad.why}`);
+  },
+  t.identity,
+);
+
+/** A JSON object (not an array or a primitive), checked deeply. */
+export const JsonObjectCodec = new t.Type<JsonObject, JsonObject, unknown>(
+  'JsonObject',
+  (u): u is JsonObject => typeof u === 'object' && u !== null && !Array.isArray(u) && findNonJson(u) === null,
+  (u, c) => {
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'must be a JSON object');
+    const bad = findNonJson(u);
+    return bad === null ? t.success(u as JsonObject) : t.failure(u, c, `${bad.path || '(root)'} ${bad.why}`);
+  },
+  t.identity,
+);

@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import { container as rootContainer, inject, injectable, type DependencyContainer } from 'tsyringe';
+import type { PalisadeConfig } from './config.js';
+import { toIssues } from './decode.js';
+import { configInvalid, type PalisadeError } from './errors.js';
+import { EventStore, type EventStoreOptions, type TenantEventStore } from './event-store.js';
+import type { TenantId } from './ids.js';
+import { memoryStoragePlugin } from './memory-storage.js';
+import type { AnyStoragePlugin, AppendPipeline, StorageAdapter } from './ports.js';
+
+/** DI tokens. Always injected by name (`@inject(Tokens.X)`): our toolchains emit no decorator metadata. */
+export const Tokens = {
+  Config: Symbol.for('@palisade/core/Config'),
+  StorageAdapter: Symbol.for('@palisade/core/StorageAdapter'),
+  EventStoreOptions: Symbol.for('@palisade/core/EventStoreOptions'),
+  EventStore: Symbol.for('@palisade/core/EventStore'),
+} as const;
+
+@injectable()
+class InjectedEventStore extends EventStore {
+  constructor(
+    @inject(Tokens.StorageAdapter) storage: StorageAdapter,
+    @inject(Tokens.EventStoreOptions) options: EventStoreOptions,
+  ) {
+    super(storage, options);
+  }
+}
+
+export interface RuntimeOptions {
+  /** Storage plugins to choose from by `storage.kind`. Memory is always available. */
+  readonly storagePlugins?: readonly AnyStoragePlugin[];
+  /** Where `@palisade/storage-<kind>` is looked up when no plugin is passed, and relative paths resolve. */
+  readonly baseDir?: string;
+  /** The append pipeline (redaction). */
+  readonly pipeline?: AppendPipeline;
+}
+
+export interface Runtime {
+  readonly config: PalisadeConfig;
+  readonly store: EventStore;
+  /** The runtime's own child container; register request-scoped services in children of it. */
+  readonly container: DependencyContainer;
+  forTenant(tenant: TenantId): TenantEventStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Composes a runtime from config: picks and opens the storage adapter, wires the
+ * event store with its limits and pipeline, all in a child container that
+ * `close()` disposes. Nothing tenant-specific is registered: tenants get scopes.
+ */
+export const createRuntime = (
+  config: PalisadeConfig,
+  options: RuntimeOptions = {},
+): TE.TaskEither<PalisadeError, Runtime> => {
+  const baseDir = options.baseDir ?? process.cwd();
+  const { kind = 'sqlite', ...storageOptions } = config.storage ?? { kind: 'sqlite' };
+  return pipe(
+    findStoragePlugin(kind, options.storagePlugins ?? [], baseDir),
+    TE.chainW((plugin) =>
+      pipe(
+        TE.fromEither(decodePluginOptions(plugin, storageOptions)),
+        TE.chainW((decoded) => plugin.create(decoded, { baseDir })),
+      ),
+    ),
+    TE.map((storage) => {
+      const container = rootContainer.createChildContainer();
+      const storeOptions: EventStoreOptions = {
+        limits: {
+          ...(config.limits?.max_event_bytes !== undefined ? { maxEventBytes: config.limits.max_event_bytes } : {}),
+          ...(config.limits?.max_batch_events !== undefined ? { maxBatchEvents: config.limits.max_batch_events } : {}),
+        },
+        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
+        ...(config.subscriptions?.poll_interval_ms !== undefined
+          ? { pollIntervalMs: config.subscriptions.poll_interval_ms }
+          : {}),
+      };
+      container.register(Tokens.Config, { useValue: config });
+      container.register(Tokens.StorageAdapter, { useValue: storage });
+      container.register(Tokens.EventStoreOptions, { useValue: storeOptions });
+      container.registerSingleton(Tokens.EventStore, InjectedEventStore);
+      const store = container.resolve<EventStore>(Tokens.EventStore);
+      return {
+        config,
+        store,
+        container,
+        forTenant: (tenant: TenantId) => store.forTenant(tenant),
+        close: async () => {
+          await store.close();
+          await container.dispose();
+        },
+      };
+    }),
+  );
+};
+
+const decodePluginOptions = (plugin: AnyStoragePlugin, raw: Record<string, unknown>) => {
+  const result = plugin.options.decode(raw);
+  return E.isRight(result)
+    ? result
+    : E.left(configInvalid('config', toIssues(result.left).map((i) => ({ ...i, path: i.path === '' ? 'storage' : `storage.${i.path}` }))));
+};
+
+const findStoragePlugin = (
+  kind: string,
+  plugins: readonly AnyStoragePlugin[],
+  baseDir: string,
+): TE.TaskEither<PalisadeError, AnyStoragePlugin> => {
+  const given = [memoryStoragePlugin, ...plugins].find((p) => p.kind === kind);
+  if (given !== undefined) return TE.right(given);
+  const unknownKind = configInvalid('config', [
+    { path: 'storage.kind', message: `names '${kind}', but no such storage plugin is installed (@palisade/storage-${kind})` },
+  ]);
+  if (!/^[a-z][a-z0-9-]*$/.test(kind)) return TE.left(unknownKind);
+  return TE.tryCatch(
+    async () => {
+      // Resolve from the user's project, not from core: core depends on no adapter.
+      const require = createRequire(join(baseDir, 'noop.js'));
+      const entry = require.resolve(`@palisade/storage-${kind}`);
+      const mod = (await import(pathToFileURL(entry).href)) as { storagePlugin?: AnyStoragePlugin };
+      if (mod.storagePlugin?.kind !== kind) throw new Error('not a storage plugin');
+      return mod.storagePlugin;
+    },
+    () => unknownKind,
+  );
+};
