@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { PositiveInt, strict } from './codecs.js';
 import { toIssues } from './decode.js';
 import { configInvalid, type ConfigInvalid, type Issue } from './errors.js';
+import { SecretsSection } from './secrets/config-section.js';
 
 const StorageSection = t.intersection([t.type({ kind: t.string }), t.UnknownRecord], 'StorageConfig');
 
@@ -16,6 +17,8 @@ export const PalisadeConfig = strict(
     storage: StorageSection,
     limits: strict({}, { max_event_bytes: PositiveInt, max_batch_events: PositiveInt }, 'Limits'),
     subscriptions: strict({}, { poll_interval_ms: PositiveInt }, 'Subscriptions'),
+    /** Secret backends in priority order; `${secret:NAME}` references are resolved through them. */
+    secrets: SecretsSection,
   },
   'PalisadeConfig',
 );
@@ -39,22 +42,29 @@ export interface LoadedConfig {
 export const loadConfig = (
   options: { readonly path?: string; readonly cwd?: string; readonly env?: NodeJS.ProcessEnv } = {},
 ): E.Either<ConfigInvalid, LoadedConfig> => {
-  const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
+  const read = readConfigFile(options);
+  if (E.isLeft(read)) return read;
+  const { file, text, baseDir } = read.right;
+  if (file === null) return E.right({ config: {}, source: null, baseDir });
+  return E.map((config: PalisadeConfig) => ({ config, source: file, baseDir }))(parseConfig(text, file, env));
+};
+
+/** Finds and reads the config file; `file` is null when there is none and defaults apply. */
+export const readConfigFile = (
+  options: { readonly path?: string; readonly cwd?: string },
+): E.Either<ConfigInvalid, { readonly file: string | null; readonly text: string; readonly baseDir: string }> => {
+  const cwd = options.cwd ?? process.cwd();
   const file =
     options.path !== undefined
       ? resolve(cwd, options.path)
       : CONFIG_FILE_NAMES.map((n) => resolve(cwd, n)).find((p) => existsSync(p));
-  if (file === undefined) return E.right({ config: {}, source: null, baseDir: cwd });
-  let text: string;
+  if (file === undefined) return E.right({ file: null, text: '', baseDir: cwd });
   try {
-    text = readFileSync(file, 'utf8');
+    return E.right({ file, text: readFileSync(file, 'utf8'), baseDir: dirname(file) });
   } catch (e) {
     return E.left(configInvalid(file, [{ path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]));
   }
-  return E.map((config: PalisadeConfig) => ({ config, source: file, baseDir: dirname(file) }))(
-    parseConfig(text, file, env),
-  );
 };
 
 /** Parses YAML or JSON text, resolves `${VAR}` references, and decodes it. */
@@ -63,16 +73,16 @@ export const parseConfig = (
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): E.Either<ConfigInvalid, PalisadeConfig> => {
-  const raw = parseText(text, source);
+  const raw = parseConfigText(text, source);
   if (E.isLeft(raw)) return raw;
   const issues: Issue[] = [];
-  const interpolated = interpolate(raw.right, '', env, issues);
+  const interpolated = interpolateConfig(raw.right, '', env, issues);
   if (issues.length > 0) return E.left(configInvalid(source, issues));
   const decoded = PalisadeConfig.decode(interpolated);
   return E.isRight(decoded) ? decoded : E.left(configInvalid(source, toIssues(decoded.left)));
 };
 
-const parseText = (text: string, source: string): E.Either<ConfigInvalid, unknown> => {
+export const parseConfigText = (text: string, source: string): E.Either<ConfigInvalid, unknown> => {
   if (source.endsWith('.json')) {
     try {
       return E.right(JSON.parse(text) as unknown);
@@ -93,19 +103,39 @@ const parseText = (text: string, source: string): E.Either<ConfigInvalid, unknow
   return E.right(value ?? {});
 };
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const REFERENCE = /\$\{(?:secret:([^}]*)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)\}/g;
 
 /**
- * Replaces `${NAME}` with the environment variable and `${NAME:-fallback}` with
- * it or the fallback. `$${` writes a literal `${`. An unset variable without a
- * fallback is an error naming the config path and the variable, not its value.
+ * Looks up a `${secret:NAME}` reference met at `path`: the value, or undefined
+ * after pushing an issue. Without one, any secret reference is an error: a
+ * literal `${secret:...}` must never become a key or a password.
  */
-const interpolate = (value: unknown, path: string, env: NodeJS.ProcessEnv, issues: Issue[]): unknown => {
+export type SecretReferenceLookup = (reference: string, path: string, issues: Issue[]) => string | undefined;
+
+const noSecrets: SecretReferenceLookup = (reference, path, issues) => {
+  issues.push({ path, message: `refers to secret ${reference}; load the config with loadConfigWithSecrets to resolve it` });
+  return undefined;
+};
+
+/**
+ * Replaces `${NAME}` with the environment variable, `${NAME:-fallback}` with
+ * it or the fallback, and `${secret:NAME}` through `secrets`. `$${` writes a
+ * literal `${`. An unset variable without a fallback is an error naming the
+ * config path and the variable, not its value.
+ */
+export const interpolateConfig = (
+  value: unknown,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  issues: Issue[],
+  secrets: SecretReferenceLookup = noSecrets,
+): unknown => {
   if (typeof value === 'string') {
     const parts = value.split('$${');
     return parts
       .map((part) =>
-        part.replace(REFERENCE, (_match, name: string, fallback: string | undefined) => {
+        part.replace(REFERENCE, (_match, secret: string | undefined, name: string, fallback: string | undefined) => {
+          if (secret !== undefined) return secrets(secret, path, issues) ?? '';
           const found = env[name];
           if (found !== undefined) return found;
           if (fallback !== undefined) return fallback;
@@ -115,13 +145,31 @@ const interpolate = (value: unknown, path: string, env: NodeJS.ProcessEnv, issue
       )
       .join('${');
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, join(path, String(i)), env, issues));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateConfig(v, join(path, String(i)), env, issues, secrets));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, join(path, k), env, issues)]),
+      Object.entries(value).map(([k, v]) => [k, interpolateConfig(v, join(path, k), env, issues, secrets)]),
     );
   }
   return value;
+};
+
+/** Every `${secret:NAME}` reference in a parsed config tree, with the path where it appears. */
+export const collectSecretReferences = (
+  value: unknown,
+  path = '',
+): { readonly path: string; readonly reference: string }[] => {
+  if (typeof value === 'string') {
+    return value
+      .split('$${')
+      .flatMap((part) => [...part.matchAll(REFERENCE)])
+      .flatMap((m) => (m[1] !== undefined ? [{ path, reference: m[1] }] : []));
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => collectSecretReferences(v, join(path, String(i))));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => collectSecretReferences(v, join(path, k)));
+  }
+  return [];
 };
 
 const join = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);

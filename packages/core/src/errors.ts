@@ -88,6 +88,31 @@ export interface Closed extends ErrorBase<'Closed', 'PALISADE_CLOSED'> {
   readonly resource: string;
 }
 
+/** Why a secret backend could not answer; never carries the value. */
+export type SecretFailureReason =
+  | 'unreachable'
+  | 'denied'
+  | 'malformed'
+  | 'missing_key'
+  | 'unsupported'
+  | 'insecure'
+  | 'misconfigured'
+  | 'closed';
+
+export interface SecretNotFound extends ErrorBase<'SecretNotFound', 'PALISADE_SECRET_NOT_FOUND'> {
+  /** The secret's name as referenced (e.g. `db/password`), never its value. */
+  readonly secret: string;
+  /** The backends asked, in order. */
+  readonly backends: readonly string[];
+}
+
+export interface SecretBackendFailed
+  extends ErrorBase<'SecretBackendFailed', 'PALISADE_SECRET_BACKEND_FAILED'> {
+  readonly backend: string;
+  readonly secret: string;
+  readonly reason: SecretFailureReason;
+}
+
 export type PalisadeError =
   | InvalidInput
   | WrongExpectedVersion
@@ -101,7 +126,9 @@ export type PalisadeError =
   | RedactionFailed
   | Overloaded
   | SubscriptionFailed
-  | Closed;
+  | Closed
+  | SecretNotFound
+  | SecretBackendFailed;
 
 export type ErrorCode = PalisadeError['code'];
 
@@ -260,6 +287,34 @@ export const closed = (resource: string): Closed => ({
   message: `${resource} is closed`,
   retryable: false,
   resource,
+});
+
+export const secretNotFound = (secret: string, backends: readonly string[]): SecretNotFound => ({
+  _tag: 'SecretNotFound',
+  code: 'PALISADE_SECRET_NOT_FOUND',
+  message:
+    backends.length === 0
+      ? `secret '${secret}' not found: no secret backend is configured`
+      : `secret '${secret}' not found in ${backends.join(', ')}`,
+  retryable: false,
+  secret,
+  backends,
+});
+
+/** `what` must describe the failure (status, error class), never the value or a token. */
+export const secretBackendFailed = (
+  backend: string,
+  secret: string,
+  reason: SecretFailureReason,
+  what: string,
+): SecretBackendFailed => ({
+  _tag: 'SecretBackendFailed',
+  code: 'PALISADE_SECRET_BACKEND_FAILED',
+  message: `secret backend '${backend}' failed to look up '${secret}' (${reason}): ${what}`,
+  retryable: reason === 'unreachable',
+  backend,
+  secret,
+  reason,
 });
 
 /**

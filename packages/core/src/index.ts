@@ -10,7 +10,51 @@ export { AppendNotifier } from './notifier.js';
 export { EventStore, TenantEventStore, DEFAULT_LIMITS, contentHash, type EventStoreLimits, type EventStoreOptions } from './event-store.js';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
-export { CONFIG_FILE_NAMES, PalisadeConfig, loadConfig, parseConfig, type LoadedConfig } from './config.js';
+export {
+  CONFIG_FILE_NAMES,
+  PalisadeConfig,
+  loadConfig,
+  parseConfig,
+  parseConfigText,
+  readConfigFile,
+  interpolateConfig,
+  collectSecretReferences,
+  type LoadedConfig,
+  type SecretReferenceLookup,
+} from './config.js';
 export { Tokens, createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export { asPromises, unwrap, type TenantEventStoreAsync } from './promises.js';
 export { parseTenantId } from './tenant.js';
+export { Secret } from './secrets/secret-value.js';
+export { parseSecretRef, formatSecretRef, type SecretRef } from './secrets/reference.js';
+export {
+  contentVersion,
+  found,
+  notFound,
+  selectField,
+  selectObjectField,
+  type AnySecretBackendPlugin,
+  type SecretBackend,
+  type SecretBackendContext,
+  type SecretBackendPlugin,
+  type SecretLookup,
+} from './secrets/port.js';
+export {
+  createSecretChain,
+  type ResolvedSecret,
+  type SecretChainOptions,
+  type SecretError,
+  type SecretSource,
+} from './secrets/chain.js';
+export { createSecretCache, DEFAULT_SECRET_CACHE, type SecretCacheOptions, type SecretEvent } from './secrets/cache.js';
+export { createSecretResolver, type SecretResolverOptions } from './secrets/resolver.js';
+export { SecretsSection, SecretBackendSection } from './secrets/config-section.js';
+export {
+  buildSecretBackends,
+  loadConfigWithSecrets,
+  resolveConfigSecrets,
+  type LoadConfigWithSecretsOptions,
+  type LoadedConfigWithSecrets,
+  type ResolvedConfigTree,
+  type SecretBinding,
+} from './secrets/config-loader.js';
