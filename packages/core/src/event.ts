@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { EventId, EventType, StreamId, TenantId } from './ids.js';
+import type { StreamId, TenantId } from './ids.js';
+import { EventId, EventType } from './ids.js';
 import { Json, JsonObjectCodec, type JsonObject, type JsonValue } from './json.js';
 
 /** What a caller appends. `id` is generated when absent; give one to make retries idempotent. */

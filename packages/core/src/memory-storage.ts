@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
+import { strict } from './codecs.js';
 import { decideAppend, type AppendDecision, type ExistingEvent } from './append-rules.js';
 import type { RecordedEvent, StreamInfo } from './event.js';
 import { closed } from './errors.js';
@@ -141,6 +142,6 @@ const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ?
 
 export const memoryStoragePlugin: StoragePlugin<Record<string, never>> = {
   kind: 'memory',
-  options: t.type({}) as unknown as t.Type<Record<string, never>, unknown, unknown>,
+  options: strict({}, {}, 'MemoryStorageOptions') as t.Type<Record<string, never>, unknown, unknown>,
   create: () => TE.right(createMemoryStorage()),
 };
