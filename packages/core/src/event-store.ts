@@ -287,6 +287,7 @@ export class TenantEventStore {
       if (bytes > this.deps.limits.maxEventBytes) return E.left(eventTooLarge(i, bytes, this.deps.limits.maxEventBytes));
       prepared.push({
         id: event.id ?? newEventId(),
+        idGenerated: event.id === undefined,
         type: event.type,
         data: event.data,
         metadata,

@@ -63,6 +63,12 @@ export interface PreparedEvent {
   readonly metadataJson: string;
   /** SHA-256 of stream, type, data and metadata: equal content, equal hash. */
   readonly contentHash: string;
+  /**
+   * True when core generated the id. No stored event can share a fresh random
+   * UUID, so an adapter may skip the retry lookup for it (its unique index on
+   * (tenant, event id) still guards the impossible collision).
+   */
+  readonly idGenerated?: boolean;
 }
 
 const NonNegativeInt = t.refinement(

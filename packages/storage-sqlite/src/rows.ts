@@ -21,17 +21,21 @@ import {
 
 const Int = t.refinement(t.number, Number.isSafeInteger, 'Integer');
 
-const EventRow = t.type({
-  tenant_id: TenantId,
-  position: Int,
-  stream_id: StreamId,
-  version: Int,
-  event_id: EventId,
-  type: EventType,
-  data: t.string,
-  metadata: t.string,
-  recorded_at: t.string,
-});
+/** An events row in raw (array) form, in the order of EVENT_COLUMNS, checked column by column by its codec. */
+type EventRow = [TenantId, number, StreamId, number, EventId, EventType, string, string, string];
+const EVENT_ROW_COLUMNS: readonly t.Is<unknown>[] = [
+  TenantId.is,
+  Int.is,
+  StreamId.is,
+  Int.is,
+  EventId.is,
+  EventType.is,
+  t.string.is,
+  t.string.is,
+  t.string.is,
+];
+const isEventRow = (row: unknown): row is EventRow =>
+  Array.isArray(row) && row.length === EVENT_ROW_COLUMNS.length && EVENT_ROW_COLUMNS.every((is, i) => is(row[i]));
 
 const ExistingRow = t.type({
   event_id: EventId,
@@ -46,29 +50,19 @@ const StreamRow = t.type({ stream_id: StreamId, version: Int });
 const malformed = (table: string): StorageError =>
   storageUnavailable('sqlite', `a stored row in '${table}' is malformed`, false);
 
-export const decodeEventRow = (row: unknown): E.Either<StorageError, RecordedEvent> => {
-  const decoded = EventRow.decode(row);
-  if (E.isLeft(decoded)) return E.left(malformed('events'));
-  const r = decoded.right;
+/** Decodes a row read for `expectedTenant`; a row of any other tenant is refused as malformed (a second wall). */
+export const decodeEventRow = (row: unknown, expectedTenant: TenantId): E.Either<StorageError, RecordedEvent> => {
+  if (!isEventRow(row) || row[0] !== expectedTenant) return E.left(malformed('events'));
+  const [tenant, position, stream, version, id, type, dataJson, metadataJson, recordedAt] = row;
   let data: JsonValue;
   let metadata: JsonObject;
   try {
-    data = JSON.parse(r.data) as JsonValue;
-    metadata = JSON.parse(r.metadata) as JsonObject;
+    data = JSON.parse(dataJson) as JsonValue;
+    metadata = JSON.parse(metadataJson) as JsonObject;
   } catch {
     return E.left(malformed('events'));
   }
-  return E.right({
-    id: r.event_id,
-    tenant: r.tenant_id,
-    stream: r.stream_id,
-    version: r.version,
-    position: r.position,
-    type: r.type,
-    data,
-    metadata,
-    recordedAt: r.recorded_at,
-  });
+  return E.right({ id, tenant, stream, version, position, type, data, metadata, recordedAt });
 };
 
 export const decodeExistingRow = (row: unknown): E.Either<StorageError, ExistingEvent> => {

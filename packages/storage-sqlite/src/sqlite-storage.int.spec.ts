@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { EventStore, TenantId } from '@palisade/core';
 import { eventStoreConformance } from '@palisade/storage-testkit';
 import { createSqliteStorage } from './sqlite-storage.js';
 
@@ -50,6 +52,27 @@ describe('sqlite storage', () => {
     try {
       const adapter = createSqliteStorage({ path: dir });
       expect(E.isLeft(adapter) && adapter.left._tag).toBe('StorageUnavailable');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a stored row that does not decode, rather than hand it out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'p.db');
+    try {
+      const adapter = createSqliteStorage({ path });
+      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+      const store = new EventStore(adapter.right);
+      const acme = store.forTenant(TenantId.decode('acme').right as TenantId);
+      expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
+      const raw = new Database(path);
+      raw.prepare("UPDATE events SET type = 'not a type' WHERE tenant_id = 'acme'").run();
+      raw.close();
+      const read = await acme.readLog()();
+      expect(E.isLeft(read) && read.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
+      expect(E.isLeft(read) && read.left.message).toContain("a stored row in 'events' is malformed");
+      await store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

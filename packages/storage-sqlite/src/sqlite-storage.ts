@@ -41,6 +41,8 @@ export interface SqliteStorageOptions {
 export const DEFAULT_SQLITE_PATH = './.palisade/palisade.db';
 
 const NAME = 'sqlite';
+/** Rows come back as arrays in this order (better-sqlite3 raw mode): no per-row object with ten keys to build. */
+const EVENT_COLUMNS = 'tenant_id, position, stream_id, version, event_id, type, data, metadata, recorded_at';
 const CEILING = '\u{10FFFF}';
 
 /**
@@ -99,12 +101,16 @@ class SqliteStorage implements StorageAdapter {
          ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = excluded.version`,
       ),
       readForwards: db.prepare(
-        `SELECT * FROM events WHERE tenant_id = ? AND stream_id = ? AND version >= ? ORDER BY version ASC LIMIT ?`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version >= ? ORDER BY version ASC LIMIT ?`,
+      ).raw(
       ),
       readBackwards: db.prepare(
-        `SELECT * FROM events WHERE tenant_id = ? AND stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?`,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?`,
+      ).raw(
       ),
-      readLog: db.prepare(`SELECT * FROM events WHERE tenant_id = ? AND position > ? ORDER BY position ASC LIMIT ?`),
+      readLog: db
+        .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND position > ? ORDER BY position ASC LIMIT ?`)
+        .raw(),
       listStreams: db.prepare(
         `SELECT stream_id, version FROM streams
          WHERE tenant_id = ? AND stream_id >= ? AND stream_id < ? AND stream_id > ?
@@ -138,10 +144,10 @@ class SqliteStorage implements StorageAdapter {
             direction === 'forwards'
               ? sql.readForwards.all(tenant, stream, fromVersion ?? 0, limit)
               : sql.readBackwards.all(tenant, stream, fromVersion ?? Number.MAX_SAFE_INTEGER, limit);
-          return decodeAll(rows, decodeEventRow);
+          return decodeAll(rows, (row) => decodeEventRow(row, tenant));
         }),
       readLog: ({ after, limit }) =>
-        this.read('read the tenant log', () => decodeAll(sql.readLog.all(tenant, after, limit), decodeEventRow)),
+        this.read('read the tenant log', () => decodeAll(sql.readLog.all(tenant, after, limit), (row) => decodeEventRow(row, tenant))),
       streamVersion: (stream) =>
         this.read('read a stream version', () => {
           const row = sql.streamVersion.get(tenant, stream) as { version: unknown } | undefined;
@@ -187,6 +193,7 @@ class SqliteStorage implements StorageAdapter {
     const { sql } = this;
     const existing: ExistingEvent[] = [];
     for (const event of events) {
+      if (event.idGenerated === true) continue;
       const row = sql.findEvent.get(tenant, event.id);
       if (row === undefined) continue;
       const decoded = decodeExistingRow(row);
