@@ -66,7 +66,7 @@ try {
     return rate;
   });
   const { store: readStore, scope: readScope } = open('batched-0');
-  const reads = await measure('tenant log reads, pages of 1,000 (50,000 events)', 5, async () => (await readRate(readScope)).perSecond);
+  await measure('tenant log reads, pages of 1,000 (50,000 events)', 5, async () => (await readRate(readScope)).perSecond);
   await readStore.close();
   const two = await measure('two processes appending to one file, 100 per append', 3, async (r) => {
     const path = join(dir, `shared-${r}.db`);

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { EventStore, TenantId } from '@palisade/core';
-import { eventStoreConformance } from '@palisade/storage-testkit';
+import { EventStore } from '@palisade/core';
+import { eventStoreConformance, tenantId } from '@palisade/storage-testkit';
 import { createSqliteStorage } from './sqlite-storage.js';
 
 const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -64,7 +64,7 @@ describe('sqlite storage', () => {
       const adapter = createSqliteStorage({ path });
       if (E.isLeft(adapter)) throw new Error(adapter.left.message);
       const store = new EventStore(adapter.right);
-      const acme = store.forTenant(TenantId.decode('acme').right as TenantId);
+      const acme = store.forTenant(tenantId('acme'));
       expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
       const raw = new Database(path);
       raw.prepare("UPDATE events SET type = 'not a type' WHERE tenant_id = 'acme'").run();
