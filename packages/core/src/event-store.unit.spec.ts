@@ -17,7 +17,7 @@ describe('the append pipeline', () => {
     const upperCase: AppendPipeline = {
       process: (context, events) => {
         seen.push(context);
-        return TE.right(events.map((e): NewEvent => ({ ...e, data: String(e.data).toUpperCase() })));
+        return TE.right(events.map((e): NewEvent => ({ ...e, data: typeof e.data === 'string' ? e.data.toUpperCase() : e.data })));
       },
     };
     const store = new EventStore(createMemoryStorage(), { pipeline: upperCase });
