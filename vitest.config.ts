@@ -8,5 +8,8 @@ export default defineConfig({
     // Tests share one PostgreSQL and fork child processes: keep parallelism modest on small machines.
     pool: 'forks',
     maxWorkers: 2,
+    // The JSON report lets CI print a plain 'N passed, N failed' summary line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'node_modules/.vitest/results.json' },
   },
 });

@@ -29,7 +29,7 @@ export const strict = <R extends t.Props, O extends t.Props = Record<never, neve
       if (a._tag === 'Left' || b._tag === 'Left') {
         return t.failures([...(a._tag === 'Left' ? a.left : []), ...(b._tag === 'Left' ? b.left : [])]);
       }
-      return t.success({ ...a.right, ...b.right } as t.TypeOf<typeof base>);
+      return t.success({ ...a.right, ...b.right });
     },
     t.identity,
   );

@@ -18,7 +18,7 @@ export const toIssues = (errors: t.Errors, root = ''): Issue[] => {
         ? 'is invalid'
         : last.actual === undefined
           ? `is required (${last.type.name})`
-          : `must be ${last.type.name}`);
+          : `must be ${describeType(last.type.name)}`);
     const id = `${path}\u0000${message}`;
     if (!seen.has(id)) {
       seen.add(id);
@@ -27,6 +27,18 @@ export const toIssues = (errors: t.Errors, root = ''): Issue[] => {
   }
   return issues;
 };
+
+const DESCRIPTIONS: Record<string, string> = {
+  TenantId: "a tenant id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+  StreamId: "a stream id: 1 to 200 letters, digits or '. _ : @ + = / -', starting with a letter or digit",
+  EventType: "an event type: a letter, then up to 127 letters, digits or '. _ : -'",
+  EventId: 'a UUID in lower-case canonical form',
+  SubscriberId: "a subscriber name: 1 to 128 letters, digits or '. _ : -'",
+  PositiveInteger: 'a positive integer',
+  NonNegativeInteger: 'a non-negative integer',
+};
+
+const describeType = (name: string): string => DESCRIPTIONS[name] ?? name;
 
 // Unions and intersections add numeric keys of their own; they are not part of the input's path.
 const pathOf = (context: t.Context, root: string): string => {

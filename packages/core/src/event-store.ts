@@ -28,7 +28,8 @@ import {
   type InvalidInput,
   type ReadError,
 } from './errors.js';
-import { EventId, StreamId, type TenantId } from './ids.js';
+import type { EventId} from './ids.js';
+import { StreamId, type TenantId } from './ids.js';
 import type { AppendPipeline, StorageAdapter, TenantStorage } from './ports.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
 
@@ -286,6 +287,7 @@ export class TenantEventStore {
       if (bytes > this.deps.limits.maxEventBytes) return E.left(eventTooLarge(i, bytes, this.deps.limits.maxEventBytes));
       prepared.push({
         id: event.id ?? newEventId(),
+        idGenerated: event.id === undefined,
         type: event.type,
         data: event.data,
         metadata,

@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
-import { EventId, EventType, StreamId, TenantId } from './ids.js';
+import type { StreamId, TenantId } from './ids.js';
+import { EventId, EventType } from './ids.js';
 import { Json, JsonObjectCodec, type JsonObject, type JsonValue } from './json.js';
 
 /** What a caller appends. `id` is generated when absent; give one to make retries idempotent. */
@@ -62,6 +63,12 @@ export interface PreparedEvent {
   readonly metadataJson: string;
   /** SHA-256 of stream, type, data and metadata: equal content, equal hash. */
   readonly contentHash: string;
+  /**
+   * True when core generated the id. No stored event can share a fresh random
+   * UUID, so an adapter may skip the retry lookup for it (its unique index on
+   * (tenant, event id) still guards the impossible collision).
+   */
+  readonly idGenerated?: boolean;
 }
 
 const NonNegativeInt = t.refinement(

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import * as t from 'io-ts';
+import { strict } from './codecs.js';
 import { decideAppend, type AppendDecision, type ExistingEvent } from './append-rules.js';
 import type { RecordedEvent, StreamInfo } from './event.js';
 import { closed } from './errors.js';
@@ -139,8 +139,8 @@ const toRecorded = ({ contentHash: _hash, ...event }: StoredEvent): RecordedEven
 
 const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-export const memoryStoragePlugin: StoragePlugin<Record<string, never>> = {
+export const memoryStoragePlugin: StoragePlugin<Record<string, unknown>> = {
   kind: 'memory',
-  options: t.type({}) as unknown as t.Type<Record<string, never>, unknown, unknown>,
+  options: strict({}, {}, 'MemoryStorageOptions'),
   create: () => TE.right(createMemoryStorage()),
 };

@@ -1,0 +1,64 @@
+import { rmSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import { asPromises, createRuntime, parseTenantId, PalisadeFailure, unwrap, type TenantId } from '@palisade/core';
+import { storagePlugin as sqlite } from '@palisade/storage-sqlite';
+
+const tenant = (raw: string): TenantId => {
+  const id = parseTenantId(raw);
+  if (E.isLeft(id)) throw new Error(id.left.message);
+  return id.right;
+};
+
+/**
+ * Two customers share one store. Both write to a stream called `order-1`; each
+ * reads back only its own. Returns the lines it printed, so a test can check them.
+ */
+export const runDemo = async (databasePath: string, print: (line: string) => void = console.log): Promise<void> => {
+  // A fresh database each run; only the demo's own file and its SQLite side files are removed.
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${databasePath}${suffix}`, { force: true });
+  const runtime = await unwrap(
+    createRuntime({ storage: { kind: 'sqlite', path: databasePath } }, { storagePlugins: [sqlite] }),
+  );
+  try {
+    const acme = asPromises(runtime.forTenant(tenant('acme')));
+    const globex = asPromises(runtime.forTenant(tenant('globex')));
+
+    print(`Palisade demo: one SQLite store at ${databasePath}, two tenants.\n`);
+
+    const live: string[] = [];
+    const subscription = acme.subscribe({ subscriber: 'demo-projector', handler: (e) => void live.push(`${e.type}@${e.position}`) });
+
+    await acme.appendToStream('order-1', [
+      { type: 'OrderPlaced', data: { item: 'anvil', quantity: 2 }, metadata: { actor: 'user:wile' } },
+      { type: 'OrderPaid', data: { amount: 199.9, currency: 'USD' } },
+    ], { expected: 'no_stream' });
+    await globex.appendToStream('order-1', [{ type: 'OrderPlaced', data: { item: 'hammock', quantity: 1 } }], {
+      expected: 'no_stream',
+    });
+    print('acme   appended OrderPlaced, OrderPaid to order-1');
+    print('globex appended OrderPlaced to order-1 (same stream id, a different stream)\n');
+
+    for (const [name, scope] of [['acme', acme], ['globex', globex]] as const) {
+      const events = await scope.readStream('order-1');
+      print(`${name.padEnd(6)} reads order-1: ${events.map((e) => `${e.type} ${JSON.stringify(e.data)}`).join(', ')}`);
+      const log = await scope.readLog();
+      print(`${name.padEnd(6)} log: ${log.events.map((e) => `#${e.position} ${e.stream}@${e.version} ${e.type}`).join(', ')}`);
+    }
+
+    try {
+      await acme.appendToStream('order-1', [{ type: 'OrderShipped', data: {} }], { expected: 0 });
+    } catch (e) {
+      if (!(e instanceof PalisadeFailure)) throw e;
+      print(`\nacme   stale write refused: ${e.code} (${e.message})`);
+    }
+    const badTenant = parseTenantId('Globex; DROP TABLE');
+    print(`a malformed tenant id is refused before any query: ${E.isLeft(badTenant) ? badTenant.left.code : 'accepted?!'}`);
+
+    await new Promise((r) => setTimeout(r, 300));
+    subscription.stop().catch(() => undefined);
+    print(`acme   subscription saw: ${live.join(', ')}`);
+    print('\nEach tenant saw only its own events.');
+  } finally {
+    await runtime.close();
+  }
+};

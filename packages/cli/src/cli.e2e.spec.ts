@@ -1,0 +1,89 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+describe('palisade CLI', () => {
+  let cwd: string;
+  beforeEach(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'palisade-cli-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  const palisade = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('appends and reads back with zero set-up, in tables and in JSON', () => {
+    expect(palisade('append', '-t', 'acme', '-s', 'order-1', '--type', 'Placed', '--data', '{"total":10}').code).toBe(0);
+    const table = palisade('read', '-t', 'acme', '-s', 'order-1');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('Placed');
+    expect(table.stdout).toContain('{"total":10}');
+    const json = palisade('--json', 'read', '-t', 'acme', '-s', 'order-1');
+    expect(JSON.parse(json.stdout)).toMatchObject([{ tenant: 'acme', stream: 'order-1', version: 0, position: 1, data: { total: 10 } }]);
+  });
+
+  it('keeps tenants apart', () => {
+    palisade('append', '-t', 'acme', '-s', 'order-1', '--type', 'Placed', '--data', '{"who":"acme"}');
+    palisade('append', '-t', 'globex', '-s', 'order-1', '--type', 'Placed', '--data', '{"who":"globex"}');
+    const log = JSON.parse(palisade('--json', 'log', '-t', 'globex').stdout) as { events: { data: unknown }[] };
+    expect(log.events.map((e) => e.data)).toEqual([{ who: 'globex' }]);
+    const streams = JSON.parse(palisade('--json', 'streams', '-t', 'acme', '--prefix', 'order-').stdout) as unknown;
+    expect(streams).toEqual({ streams: [{ stream: 'order-1', version: 0 }], next: null });
+  });
+
+  it('appends a batch from a file atomically, and refuses a bad one whole', () => {
+    const good = join(cwd, 'good.json');
+    writeFileSync(good, JSON.stringify([{ type: 'A', data: 1 }, { type: 'B', data: 2 }]));
+    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--events', good).code).toBe(0);
+    const bad = join(cwd, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ type: 'C', data: 3 }, { type: 'not valid', data: 4 }]));
+    const refused = palisade('--json', 'append', '-t', 'acme', '-s', 's-1', '--events', bad);
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { code: 'PALISADE_INVALID_INPUT', issues: [{ path: 'events.1.type' }] } });
+    expect(JSON.parse(palisade('--json', 'read', '-t', 'acme', '-s', 's-1').stdout)).toHaveLength(2);
+  });
+
+  it('tells usage errors, conflicts and failures apart by exit code', () => {
+    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '{oops').code).toBe(2);
+    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '{oops').stderr).toContain('data: is not valid JSON');
+    expect(palisade('read', '-s', 's-1').code).toBe(2);
+    expect(palisade('read', '-t', 'Not A Tenant', '-s', 's-1').code).toBe(2);
+    expect(palisade('read', '-t', 'acme', '-s', 's-1', '--limit', 'ten').code).toBe(2);
+    expect(palisade('frobnicate').code).toBe(2);
+    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream').code).toBe(0);
+    const conflict = palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream');
+    expect(conflict.code).toBe(3);
+    expect(conflict.stderr).toContain('PALISADE_WRONG_EXPECTED_VERSION');
+    writeFileSync(join(cwd, 'palisade.config.yaml'), 'storage:\n  kind: sqlite\n  path: ${NOPE}\n');
+    const config = palisade('log', '-t', 'acme');
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain('storage.path: refers to environment variable NOPE');
+  });
+
+  it('prints help for every command', () => {
+    for (const command of ['append', 'read', 'log', 'follow', 'streams']) {
+      const help = palisade(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('--tenant');
+    }
+  });
+
+  it('follows a tenant log live until it has seen enough', async () => {
+    palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'Old', '--data', '1');
+    const follower = spawn(process.execPath, [BIN, '--json', 'follow', '-t', 'acme', '--count', '2'], { cwd });
+    let out = '';
+    follower.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => setTimeout(r, 500));
+    palisade('append', '-t', 'acme', '-s', 's-2', '--type', 'New', '--data', '2');
+    const code = await new Promise<number | null>((resolve) => follower.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['Old', 'New']);
+  });
+});

@@ -1,0 +1,3 @@
+export { runCli, type CliOptions } from './program.js';
+export { ExitCode, exitCodeFor } from './exit-codes.js';
+export type { Output } from './output.js';

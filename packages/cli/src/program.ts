@@ -1,0 +1,294 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+import {
+  createRuntime,
+  invalidAt,
+  loadConfig,
+  parseTenantId,
+  type AnyStoragePlugin,
+  type AppendPipeline,
+  type ExpectedVersion,
+  type LoadedConfig,
+  type NewEventInput,
+  type PalisadeError,
+  type Runtime,
+  type TenantEventStore,
+} from '@palisade/core';
+import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
+
+export interface CliOptions {
+  /** Storage plugins besides the built-in SQLite and memory ones. */
+  readonly storagePlugins?: readonly AnyStoragePlugin[];
+  /** Builds the append pipeline (redaction) from the loaded config. */
+  readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
+  /** Where output goes; defaults to the console. */
+  readonly output?: (json: boolean) => Output;
+}
+
+interface GlobalFlags {
+  readonly config?: string;
+  readonly json?: boolean;
+}
+
+const integer =
+  (flag: string, min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${flag} must be an integer of at least ${min}`);
+    }
+    return n;
+  };
+
+const expectedVersion = (value: string): ExpectedVersion => {
+  if (value === 'any' || value === 'no_stream' || value === 'stream_exists') return value;
+  return integer('--expected', 0)(value);
+};
+
+/** Runs the CLI with `argv` (without node and the script) and resolves to the exit code. */
+export const runCli = async (argv: readonly string[], options: CliOptions = {}): Promise<number> => {
+  let exitCode: number = ExitCode.ok;
+  const makeOutput = options.output ?? consoleOutput;
+
+  /** Opens the runtime, runs `body` in the tenant's scope, closes, and records the exit code. */
+  const withTenant =
+    <F extends { tenant: string }>(body: (scope: TenantEventStore, flags: F, out: Output, runtime: Runtime) => Promise<E.Either<PalisadeError, void>>) =>
+    async (flags: F, command: Command): Promise<void> => {
+      const globals = command.optsWithGlobals<GlobalFlags>();
+      const out = makeOutput(globals.json === true);
+      const tenant = parseTenantId(flags.tenant);
+      if (E.isLeft(tenant)) {
+        printError(out, tenant.left);
+        exitCode = ExitCode.usage;
+        return;
+      }
+      const runtime = await openRuntime(globals, options)();
+      if (E.isLeft(runtime)) {
+        printError(out, runtime.left);
+        exitCode = exitCodeFor(runtime.left);
+        return;
+      }
+      try {
+        const result = await body(runtime.right.forTenant(tenant.right), flags, out, runtime.right);
+        if (E.isLeft(result)) {
+          printError(out, result.left);
+          exitCode = exitCodeFor(result.left);
+        }
+      } finally {
+        await runtime.right.close();
+      }
+    };
+
+  const program = new Command('palisade')
+    .description('Palisade: tenant-isolated event streams for agents and workflows.')
+    .option('-c, --config <path>', 'config file (default: palisade.config.yaml/.yml/.json in the working directory)')
+    .option('--json', 'machine-readable JSON output')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('append')
+    .description('append events to a stream, atomically')
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .requiredOption('-s, --stream <id>', 'the stream, e.g. order-42')
+    .option('--type <type>', 'the event type (with --data)')
+    .option('--data <json>', 'the event data as JSON (with --type)')
+    .option('--metadata <json>', 'event metadata as a JSON object (with --type)')
+    .option('--id <uuid>', 'the event id, to make retries idempotent (with --type)')
+    .option('--events <file>', "a JSON array of events ({type, data, metadata?, id?}); '-' reads stdin")
+    .addOption(new Option('--expected <version>', 'any, no_stream, stream_exists or a version').argParser(expectedVersion).default('any'))
+    .action(
+      withTenant<{ tenant: string; stream: string; type?: string; data?: string; metadata?: string; id?: string; events?: string; expected: ExpectedVersion }>(
+        async (scope, flags, out) => {
+          const events = eventsFromFlags(flags);
+          if (E.isLeft(events)) return events;
+          const result = await scope.appendToStream(flags.stream, events.right, { expected: flags.expected })();
+          if (E.isRight(result)) {
+            const r = result.right;
+            out.write(
+              out.json
+                ? JSON.stringify(r)
+                : `${r.idempotentReplay ? 'already appended (idempotent retry): ' : 'appended '}${r.events.length} event(s) to ${flags.stream}; stream version ${r.nextExpectedVersion}, last position ${r.lastPosition}`,
+            );
+          }
+          return E.map(() => undefined)(result);
+        },
+      ),
+    );
+
+  program
+    .command('read')
+    .description("read a stream's events in version order")
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .requiredOption('-s, --stream <id>', 'the stream')
+    .option('--backwards', 'newest first')
+    .option('--from <version>', 'first version to read', integer('--from', 0))
+    .option('--limit <n>', 'most events to read (default 1000)', integer('--limit', 1))
+    .action(
+      withTenant<{ tenant: string; stream: string; backwards?: boolean; from?: number; limit?: number }>(async (scope, flags, out) => {
+        const result = await scope.readStream(flags.stream, {
+          direction: flags.backwards === true ? 'backwards' : 'forwards',
+          ...(flags.from !== undefined ? { fromVersion: flags.from } : {}),
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        })();
+        if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : eventTable(result.right));
+        return E.map(() => undefined)(result);
+      }),
+    );
+
+  program
+    .command('log')
+    .description("read a tenant's log: every stream, in position order, a page at a time")
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--after <position>', 'start after this position (default 0)', integer('--after', 0))
+    .option('--limit <n>', 'page size (default 1000)', integer('--limit', 1))
+    .action(
+      withTenant<{ tenant: string; after?: number; limit?: number }>(async (scope, flags, out) => {
+        const result = await scope.readLog({
+          ...(flags.after !== undefined ? { after: flags.after } : {}),
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        })();
+        if (E.isRight(result)) {
+          const page = result.right;
+          out.write(
+            out.json
+              ? JSON.stringify(page)
+              : `${eventTable(page.events)}${page.more ? `\nmore: run again with --after ${page.next}` : ''}`,
+          );
+        }
+        return E.map(() => undefined)(result);
+      }),
+    );
+
+  program
+    .command('follow')
+    .description("follow a tenant's log live: history first, then new events as they are appended (Ctrl-C stops)")
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--after <position>', 'start after this position (default 0)', integer('--after', 0))
+    .option('--subscriber <name>', 'keep a durable checkpoint under this name and resume from it')
+    .option('--count <n>', 'stop after this many events', integer('--count', 1))
+    .action(
+      withTenant<{ tenant: string; after?: number; subscriber?: string; count?: number }>(async (scope, flags, out) => {
+        let seen = 0;
+        let stop: () => void = () => undefined;
+        const finished = new Promise<void>((resolve) => (stop = resolve));
+        const subscription = scope.subscribe({
+          ...(flags.subscriber !== undefined ? { subscriber: flags.subscriber } : {}),
+          ...(flags.after !== undefined ? { from: flags.after } : {}),
+          handler: (event) => {
+            out.write(out.json ? JSON.stringify(event) : eventLine(event));
+            seen++;
+            if (flags.count !== undefined && seen >= flags.count) stop();
+          },
+        });
+        if (E.isLeft(subscription)) return subscription;
+        const onSignal = (): void => stop();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const ended = await Promise.race([finished.then(() => null), subscription.right.done]);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        await subscription.right.stop();
+        return ended === null ? E.right(undefined) : ended;
+      }),
+    );
+
+  program
+    .command('streams')
+    .description("list a tenant's streams, optionally by prefix (category)")
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--prefix <text>', 'only streams starting with this, e.g. order-')
+    .option('--after <stream>', 'resume after this stream id')
+    .option('--limit <n>', 'page size (default 1000)', integer('--limit', 1))
+    .action(
+      withTenant<{ tenant: string; prefix?: string; after?: string; limit?: number }>(async (scope, flags, out) => {
+        const result = await scope.listStreams({
+          ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}),
+          ...(flags.after !== undefined ? { after: flags.after } : {}),
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        })();
+        if (E.isRight(result)) {
+          const page = result.right;
+          out.write(
+            out.json
+              ? JSON.stringify(page)
+              : `${streamTable(page.streams)}${page.next !== null ? `\nmore: run again with --after ${page.next}` : ''}`,
+          );
+        }
+        return E.map(() => undefined)(result);
+      }),
+    );
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are successes; every other parse failure is a usage error.
+      return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    throw e;
+  }
+  return exitCode;
+};
+
+const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> => {
+  const loaded = loadConfig(globals.config !== undefined ? { path: globals.config } : {});
+  if (E.isLeft(loaded)) return TE.left(loaded.left);
+  const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
+  return TE.chain((pipeline: AppendPipeline | undefined) =>
+    createRuntime(loaded.right.config, {
+      storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
+      baseDir: loaded.right.baseDir,
+      ...(pipeline !== undefined ? { pipeline } : {}),
+    }),
+  )(pipelineFor(loaded.right));
+};
+
+const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
+  try {
+    return E.right(JSON.parse(text) as unknown);
+  } catch {
+    return E.left(invalidAt(path, 'is not valid JSON'));
+  }
+};
+
+const eventsFromFlags = (flags: {
+  type?: string;
+  data?: string;
+  metadata?: string;
+  id?: string;
+  events?: string;
+}): E.Either<PalisadeError, NewEventInput[]> => {
+  if (flags.events !== undefined) {
+    if (flags.type !== undefined || flags.data !== undefined) {
+      return E.left(invalidAt('--events', 'cannot be combined with --type/--data'));
+    }
+    let text: string;
+    try {
+      text = readFileSync(flags.events === '-' ? 0 : flags.events, 'utf8');
+    } catch (e) {
+      return E.left(invalidAt('--events', `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`));
+    }
+    // The event store decodes the array and names the path of anything wrong in it.
+    return E.map((u: unknown) => u as NewEventInput[])(parseJson(text, 'events'));
+  }
+  if (flags.type === undefined || flags.data === undefined) {
+    return E.left(invalidAt('--type', 'and --data are required unless --events is given'));
+  }
+  const type = flags.type;
+  const id = flags.id;
+  return E.chain((data: unknown) =>
+    E.map((metadata: unknown) => [
+      {
+        type,
+        data: data as NewEventInput['data'],
+        ...(metadata !== undefined ? { metadata: metadata as NonNullable<NewEventInput['metadata']> } : {}),
+        ...(id !== undefined ? { id } : {}),
+      },
+    ])(flags.metadata === undefined ? E.right(undefined) : parseJson(flags.metadata, 'metadata')),
+  )(parseJson(flags.data, 'data'));
+};

@@ -1,0 +1,2 @@
+export { createSqliteStorage, DEFAULT_SQLITE_PATH, type SqliteStorageOptions } from './sqlite-storage.js';
+export { storagePlugin, type SqliteConfig } from './plugin.js';

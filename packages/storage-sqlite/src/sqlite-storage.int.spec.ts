@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { EventStore } from '@palisade/core';
+import { eventStoreConformance, tenantId } from '@palisade/storage-testkit';
+import { createSqliteStorage } from './sqlite-storage.js';
+
+const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+eventStoreConformance({
+  name: 'sqlite',
+  open: () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'palisade.db');
+    const adapter = createSqliteStorage({ path });
+    if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+    return Promise.resolve({
+      adapter: adapter.right,
+      // The raw bytes of the database and its write-ahead log: what reached the disk.
+      storedText: () =>
+        Promise.resolve(
+          [path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p).toString('latin1')).join('\n'),
+        ),
+      shared: { pluginModule, options: { path } },
+      cleanup: () => {
+        rmSync(dir, { recursive: true, force: true });
+        return Promise.resolve();
+      },
+    });
+  },
+});
+
+describe('sqlite storage', () => {
+  it('creates its file, and the directories above it, with zero set-up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    try {
+      const adapter = createSqliteStorage({ baseDir: dir });
+      expect(E.isRight(adapter)).toBe(true);
+      if (E.isRight(adapter)) await adapter.right.close();
+      expect(existsSync(join(dir, '.palisade', 'palisade.db'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with StorageUnavailable, not an exception, when the file cannot be opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    try {
+      const adapter = createSqliteStorage({ path: dir });
+      expect(E.isLeft(adapter) && adapter.left._tag).toBe('StorageUnavailable');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a stored row that does not decode, rather than hand it out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'p.db');
+    try {
+      const adapter = createSqliteStorage({ path });
+      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+      const store = new EventStore(adapter.right);
+      const acme = store.forTenant(tenantId('acme'));
+      expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
+      const raw = new Database(path);
+      raw.prepare("UPDATE events SET type = 'not a type' WHERE tenant_id = 'acme'").run();
+      raw.close();
+      const read = await acme.readLog()();
+      expect(E.isLeft(read) && read.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
+      expect(E.isLeft(read) && read.left.message).toContain("a stored row in 'events' is malformed");
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

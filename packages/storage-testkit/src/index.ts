@@ -1,0 +1,3 @@
+export { eventStoreConformance } from './suite.js';
+export type { ConformanceTarget, OpenedStorage } from './target.js';
+export { collect, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
