@@ -1,0 +1,3 @@
+export { createFileSecrets, type FileSecretsOptions } from './file-backend.js';
+export { fileSecretsPlugin, type FileSecretsConfig } from './plugin.js';
+export { KubernetesSecretDir } from './kubernetes-layout.js';
