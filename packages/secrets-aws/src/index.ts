@@ -1,0 +1,2 @@
+export { createAwsSecrets, type AwsSecretsOptions } from './aws-backend.js';
+export { awsSecretsPlugin, type AwsSecretsConfig } from './plugin.js';
