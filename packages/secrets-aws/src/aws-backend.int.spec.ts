@@ -7,7 +7,7 @@ import {
 import * as E from 'fp-ts/lib/Either.js';
 import { secretBackendConformance } from '@palisade/storage-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsSecrets } from './index.js';
+import { awsSecretsPlugin, createAwsSecrets } from './index.js';
 import { motoServerPath, startMoto, type Moto } from './moto.js';
 
 const REGION = 'eu-west-1';
@@ -55,6 +55,10 @@ if (moto === undefined) {
       await admin.send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
     },
     versioned: true,
+    config: {
+      plugin: awsSecretsPlugin,
+      section: () => ({ kind: 'aws', region: REGION, endpoint: server.endpoint, credentials: { access_key_id: 'testing', secret_access_key: 'testing' } }),
+    },
     // Nothing listens on port 1 of loopback.
     unreachable: () => backendAt('http://127.0.0.1:1', { maxAttempts: 1 }),
     // A second moto with IAM checks on: our keys are unknown to it, so every call is refused.

@@ -1,5 +1,5 @@
 import { secretBackendConformance } from '@palisade/storage-testkit';
-import { createEnvSecrets, envVariableName } from './index.js';
+import { createEnvSecrets, envSecretsPlugin, envVariableName } from './index.js';
 
 const PREFIX = 'PALISADE_CONFORMANCE_';
 
@@ -23,4 +23,5 @@ secretBackendConformance('env', {
     return Promise.resolve();
   },
   versioned: false,
+  config: { plugin: envSecretsPlugin, section: () => ({ kind: 'env', prefix: PREFIX }) },
 });

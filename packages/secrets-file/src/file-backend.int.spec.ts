@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { secretBackendConformance } from '@palisade/storage-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFileSecrets, KubernetesSecretDir } from './index.js';
+import { createFileSecrets, fileSecretsPlugin, KubernetesSecretDir } from './index.js';
 
 // The real peer: a directory in the Kubernetes secret-volume layout, rewritten by atomic `..data` swaps.
 let root = '';
@@ -22,6 +22,7 @@ secretBackendConformance('file (kubernetes layout)', {
   putText: (name, text) => k8s.write({ [name]: text }),
   remove: (name) => k8s.remove(name),
   versioned: false,
+  config: { plugin: fileSecretsPlugin, section: () => ({ kind: 'file', dir: join(root, 'mounted') }) },
 });
 
 describe('file secrets', () => {

@@ -1,5 +1,6 @@
 import type { SecretBackendHarness } from '@palisade/storage-testkit';
 import { vaultRequest, type VaultEndpoint } from './http.js';
+import { vaultSecretsPlugin } from './plugin.js';
 import { createVaultSecrets } from './vault-backend.js';
 
 /**
@@ -31,6 +32,10 @@ export const vaultHarness = (peer: {
       if (!r.ok || r.status !== 204) throw new Error(`deleting ${name} from Vault failed`);
     },
     versioned: true,
+    config: {
+      plugin: vaultSecretsPlugin,
+      section: () => ({ kind: 'vault', address: peer.address(), auth: { method: 'token', token: peer.operatorToken() }, background_renewal: false }),
+    },
     unreachable: () => createVaultSecrets({ address: 'http://127.0.0.1:1', auth: { method: 'token', token: 'hvs.unused' }, backgroundRenewal: false }),
     denied: async () =>
       createVaultSecrets({ address: peer.address(), auth: { method: 'token', token: await peer.tokenWithoutRead() }, backgroundRenewal: false }),

@@ -1,7 +1,15 @@
+import { Console } from 'node:console';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
 import {
   createSecretResolver,
+  loadConfigWithSecrets,
+  type AnySecretBackendPlugin,
   type SecretBackend,
   type SecretBackendFailed,
   type SecretEvent,
@@ -36,7 +44,48 @@ export interface SecretBackendHarness {
   unreachable?(): SecretBackend | Promise<SecretBackend>;
   /** A backend whose credentials are refused: lookups must fail with `denied`. */
   denied?(): SecretBackend | Promise<SecretBackend>;
+  /** The backend's config plugin and its `secrets.backends[]` entry pointing at the same peer. */
+  readonly config: {
+    readonly plugin: AnySecretBackendPlugin;
+    section(): Record<string, unknown>;
+  };
 }
+
+/**
+ * Runs `body` with everything it prints captured: `console.*` (replaced by a
+ * Console over a capture stream, formatting exactly as the real one) and
+ * direct writes to process.stdout and process.stderr.
+ */
+export const capturePrinted = async (body: () => Promise<void>): Promise<string> => {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const realConsole = globalThis.console;
+  const realOut = process.stdout.write.bind(process.stdout);
+  const realErr = process.stderr.write.bind(process.stderr);
+  const capture = ((chunk: string | Uint8Array): boolean => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return true;
+  }) as typeof process.stdout.write;
+  globalThis.console = new Console({ stdout: sink, stderr: sink });
+  process.stdout.write = capture;
+  process.stderr.write = capture;
+  try {
+    await body();
+  } finally {
+    globalThis.console = realConsole;
+    process.stdout.write = realOut;
+    process.stderr.write = realErr;
+  }
+  return chunks.join('');
+};
+
+// A host's config with a section of its own: the redaction HMAC key list.
+const HostConfig = t.type({ redaction: t.type({ hash_keys: t.array(t.string) }), storage: t.type({ kind: t.string }) });
 
 let counter = 0;
 /** Names unique per run, so suites can share a peer. Only characters every backend maps one-to-one. */
@@ -264,6 +313,110 @@ export const secretBackendConformance = (name: string, harness: SecretBackendHar
       const afterInvalidate = await resolver.resolve(n)();
       expect(E.isRight(afterInvalidate) && afterInvalidate.right.value.reveal()).toBe('cached-value-three');
       for (const e of events) expectNoValueIn(e);
+    });
+
+    it('gives config its secrets: a redaction hash key written ${secret:...} comes from this backend, and a rotation reaches refresh()', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'palisade-secret-config-'));
+      const n = uniqueName('hmac');
+      await put(n, 'hmac-key-generation-1');
+      written.add('password-from-json');
+      const db = uniqueName('db');
+      await harness.putJson(db, { password: 'password-from-json' });
+      const section = harness.config.section();
+      await writeFile(
+        join(dir, 'palisade.config.json'),
+        JSON.stringify({
+          secrets: { backends: [{ ...section, name: 'primary' }], cache: { ttl_ms: 60_000, stale_if_error_ms: 0 } },
+          storage: { kind: 'postgres', password: `\${secret:${db}#password}` },
+          redaction: { hash_keys: [`\${secret:${n}}`, 'literal-$${secret:not-a-reference}'] },
+        }),
+      );
+      const loaded = await loadConfigWithSecrets({ cwd: dir, plugins: [harness.config.plugin], codec: HostConfig })();
+      if (E.isLeft(loaded)) throw new Error(loaded.left.message);
+      const { config, bindings } = loaded.right;
+      expect(config.redaction.hash_keys).toEqual(['hmac-key-generation-1', 'literal-${secret:not-a-reference}']);
+      expect((config.storage as { password?: string }).password).toBe('password-from-json');
+      expect(bindings.map((b) => [b.path, b.backend])).toEqual(
+        expect.arrayContaining([['redaction.hash_keys.0', 'primary'], ['storage.password', 'primary']]),
+      );
+
+      await put(n, 'hmac-key-generation-2');
+      loaded.right.secrets.invalidate(n);
+      const refreshed = await loaded.right.refresh()();
+      if (E.isLeft(refreshed)) throw new Error(refreshed.left.message);
+      expect(refreshed.right.config.redaction.hash_keys[0]).toBe('hmac-key-generation-2');
+      expect(refreshed.right.changed).toEqual(['redaction.hash_keys.0']);
+      await loaded.right.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('config that cannot be resolved is ConfigInvalid naming the path and the secret, never a value', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'palisade-secret-config-'));
+      const json = uniqueName('cfgjson');
+      written.add('config-json-field-value');
+      await harness.putJson(json, { present: 'config-json-field-value' });
+      const missing = uniqueName('cfgmissing');
+      await writeFile(
+        join(dir, 'palisade.config.json'),
+        JSON.stringify({
+          secrets: { backends: [harness.config.section()] },
+          storage: { kind: 'x' },
+          redaction: { hash_keys: [`\${secret:${missing}}`, `\${secret:${json}#absent}`] },
+        }),
+      );
+      const loaded = await loadConfigWithSecrets({ cwd: dir, plugins: [harness.config.plugin], codec: HostConfig })();
+      expect(E.isLeft(loaded)).toBe(true);
+      if (E.isLeft(loaded)) {
+        expect(loaded.left.code).toBe('PALISADE_CONFIG_INVALID');
+        expect(loaded.left.issues).toEqual([
+          { path: 'redaction.hash_keys.0', message: expect.stringContaining(missing) as unknown },
+          { path: 'redaction.hash_keys.1', message: expect.stringContaining('missing_key') as unknown },
+        ]);
+        expectNoValueIn(loaded.left);
+      }
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('prints no secret value on any path: found values, events, and every failure, logged the usual ways', async () => {
+      const backend = await open();
+      const n = uniqueName('printed');
+      const j = uniqueName('printedjson');
+      await put(n, 'printed-secret-value');
+      written.add('printed-json-value');
+      await harness.putJson(j, { field: 'printed-json-value' });
+      const failing = [
+        harness.unreachable !== undefined ? await open(() => harness.unreachable?.() as SecretBackend) : undefined,
+        harness.denied !== undefined ? await open(() => harness.denied?.() as SecretBackend) : undefined,
+      ].filter((b): b is SecretBackend => b !== undefined);
+      const printed = await capturePrinted(async () => {
+        const resolver = createSecretResolver([backend], {
+          cache: { ttlMs: 0, staleIfErrorMs: 0 },
+          onEvent: (e) => {
+            console.log('secret event', e);
+            console.info(JSON.stringify(e));
+          },
+        });
+        const ok = await resolver.resolve(n)();
+        console.log(ok);
+        console.log('value: %s %o %j', E.isRight(ok) && ok.right.value, E.isRight(ok) && ok.right.value, ok);
+        if (E.isRight(ok)) {
+          console.error(`template ${ok.right.value}`, String(ok.right.value), inspect(ok.right, { showHidden: true, depth: 10 }));
+          process.stdout.write(`${JSON.stringify({ resolved: ok.right })}\n`);
+        }
+        for (const ref of [`${j}#missing`, `${j}#field@x`, uniqueName('absent'), '../escape', `${n}@999999`]) {
+          const failed = await resolver.resolve(ref)();
+          console.error('lookup failed', failed);
+          if (E.isLeft(failed)) console.warn(new Error(failed.left.message));
+        }
+        for (const b of failing) {
+          const failed = await createSecretResolver([b], { fallThroughOnError: false }).resolve(n)();
+          console.error(failed, JSON.stringify(failed));
+        }
+      });
+      expect(printed).toContain('[secret]');
+      expect(printed).toContain('PALISADE_SECRET');
+      for (const value of ['printed-secret-value', 'printed-json-value']) expect(printed.includes(value)).toBe(false);
+      expectNoValueIn(printed);
     });
 
     it('closes without error', async () => {
