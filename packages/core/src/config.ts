@@ -87,7 +87,9 @@ export const parseConfigText = (text: string, source: string): E.Either<ConfigIn
     try {
       return E.right(JSON.parse(text) as unknown);
     } catch (e) {
-      return E.left(configInvalid(source, [{ path: '', message: `is not valid JSON (${(e as Error).message})` }]));
+      // V8's message can quote the text around the error, and config text may hold a secret: keep the position only.
+      const position = /at position (\d+)/.exec((e as Error).message)?.[1];
+      return E.left(configInvalid(source, [{ path: '', message: `is not valid JSON${position !== undefined ? ` (at position ${position})` : ''}` }]));
     }
   }
   const doc = parseDocument(text, { uniqueKeys: true });
