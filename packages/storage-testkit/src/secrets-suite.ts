@@ -127,7 +127,7 @@ const expectFailure = async (
 
 /** No value the suite wrote may appear in an error or an event, however it is printed. */
 export const expectNoValueIn = (u: unknown): void => {
-  const shown = [JSON.stringify(u), inspect(u, { depth: 10, showHidden: true }), String((u as { message?: unknown }).message ?? '')].join('\n');
+  const shown = [JSON.stringify(u), inspect(u, { depth: 10, showHidden: true }), ((m: unknown) => (typeof m === 'string' ? m : ''))((u as { message?: unknown }).message)].join('\n');
   for (const value of written) {
     if (value.length >= 4) expect(shown.includes(value), 'a secret value appears in an error or event').toBe(false);
   }
@@ -170,6 +170,7 @@ export const secretBackendConformance = (name: string, harness: SecretBackendHar
       const secret = outcome.right.value;
       expect(secret.reveal()).toBe('conformance-value-1');
       expect(String(secret)).toBe('[secret]');
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what a careless log line would do
       expect(`${secret}`).toBe('[secret]');
       expect(JSON.stringify({ secret })).toBe('{"secret":"[secret]"}');
       expect(inspect(outcome.right, { depth: 5, showHidden: true })).not.toContain('conformance-value-1');
@@ -400,6 +401,7 @@ export const secretBackendConformance = (name: string, harness: SecretBackendHar
         console.log(ok);
         console.log('value: %s %o %j', E.isRight(ok) && ok.right.value, E.isRight(ok) && ok.right.value, ok);
         if (E.isRight(ok)) {
+          // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what a careless log line would do
           console.error(`template ${ok.right.value}`, String(ok.right.value), inspect(ok.right, { showHidden: true, depth: 10 }));
           process.stdout.write(`${JSON.stringify({ resolved: ok.right })}\n`);
         }

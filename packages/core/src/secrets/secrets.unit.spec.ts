@@ -15,7 +15,8 @@ import { Secret } from './secret-value.js';
  * A scripted backend for the chain and cache semantics. The backends
  * themselves run against real peers in their own packages.
  */
-const scripted = (name: string, answers: Record<string, string | 'fail' | undefined>) => {
+// An answer of 'fail' makes the lookup fail as unreachable.
+const scripted = (name: string, answers: Record<string, string | undefined>) => {
   const calls: string[] = [];
   const backend: SecretBackend = {
     name,
@@ -36,6 +37,7 @@ describe('Secret', () => {
   const secret = Secret.of('hunter2-the-value');
   it('shows [secret] in every printed form and the value only through reveal()', () => {
     expect(String(secret)).toBe('[secret]');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the point of the test
     expect(`${secret}`).toBe('[secret]');
     expect(`${secret as unknown as string}x`).toBe('[secret]x');
     expect(JSON.stringify({ a: secret, b: [secret] })).toBe('{"a":"[secret]","b":["[secret]"]}');
