@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.spec.ts', 'plugins/*/src/**/*.spec.ts', 'examples/*/src/**/*.spec.ts', 'bench/src/**/*.spec.ts'],
+    include: [
+      'packages/*/src/**/*.spec.ts',
+      'plugins/*/src/**/*.spec.ts',
+      'examples/*/src/**/*.spec.ts',
+      'bench/src/**/*.spec.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Tests share one PostgreSQL and fork child processes: keep parallelism modest on small machines.

@@ -36,11 +36,15 @@ const runWriter = (path: string, appends: number, batch: number, name: string) =
     const child = spawn(process.execPath, [writer, path, String(appends), String(batch), name]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { rate: number }).rate) : reject(new Error(`writer ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve((JSON.parse(out) as { rate: number }).rate) : reject(new Error(`writer ${code}`)),
+    );
   });
 
 try {
-  console.log(`SQLite adapter, 1 KiB events. ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}\n`);
+  console.log(
+    `SQLite adapter, 1 KiB events. ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}\n`,
+  );
   const batched = await measure('batched appends, 100 per append (durability normal)', 3, async (r) => {
     const { store, scope } = open(`batched-${r}`);
     const rate = await appendRate(scope, 500, 100, 'b');
@@ -66,11 +70,17 @@ try {
     return rate;
   });
   const { store: readStore, scope: readScope } = open('batched-0');
-  await measure('tenant log reads, pages of 1,000 (50,000 events)', 5, async () => (await readRate(readScope)).perSecond);
+  await measure(
+    'tenant log reads, pages of 1,000 (50,000 events)',
+    5,
+    async () => (await readRate(readScope)).perSecond,
+  );
   await readStore.close();
   const two = await measure('two processes appending to one file, 100 per append', 3, async (r) => {
     const path = join(dir, `shared-${r}.db`);
-    open(`shared-${r}`).store.close().catch(() => undefined); // create the schema before the race
+    open(`shared-${r}`)
+      .store.close()
+      .catch(() => undefined); // create the schema before the race
     const started = process.hrtime.bigint();
     await Promise.all([runWriter(path, 300, 100, 'p1'), runWriter(path, 300, 100, 'p2')]);
     return 60_000 / (Number(process.hrtime.bigint() - started) / 1e9);

@@ -28,8 +28,15 @@ const must = async <A>(task: () => Promise<E.Either<{ message: string }, A>>): P
 };
 
 /** Appends `appends` batches of `batch` events to fresh streams; returns events per second. */
-export const appendRate = async (scope: TenantEventStore, appends: number, batch: number, prefix: string): Promise<number> => {
-  const batches = Array.from({ length: appends }, (_, a) => Array.from({ length: batch }, (_, i) => oneKiBEvent(a * batch + i)));
+export const appendRate = async (
+  scope: TenantEventStore,
+  appends: number,
+  batch: number,
+  prefix: string,
+): Promise<number> => {
+  const batches = Array.from({ length: appends }, (_, a) =>
+    Array.from({ length: batch }, (_, i) => oneKiBEvent(a * batch + i)),
+  );
   const started = process.hrtime.bigint();
   for (let a = 0; a < appends; a++) {
     await must(scope.appendToStream(`${prefix}-${a % 50}`, batches[a]!));
@@ -39,7 +46,10 @@ export const appendRate = async (scope: TenantEventStore, appends: number, batch
 };
 
 /** Reads the whole tenant log in pages; returns events per second. */
-export const readRate = async (scope: TenantEventStore, page = 1000): Promise<{ perSecond: number; events: number }> => {
+export const readRate = async (
+  scope: TenantEventStore,
+  page = 1000,
+): Promise<{ perSecond: number; events: number }> => {
   let after = 0;
   let events = 0;
   const started = process.hrtime.bigint();

@@ -26,23 +26,35 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
     print(`Palisade demo: one SQLite store at ${databasePath}, two tenants.\n`);
 
     const live: string[] = [];
-    const subscription = acme.subscribe({ subscriber: 'demo-projector', handler: (e) => void live.push(`${e.type}@${e.position}`) });
+    const subscription = acme.subscribe({
+      subscriber: 'demo-projector',
+      handler: (e) => void live.push(`${e.type}@${e.position}`),
+    });
 
-    await acme.appendToStream('order-1', [
-      { type: 'OrderPlaced', data: { item: 'anvil', quantity: 2 }, metadata: { actor: 'user:wile' } },
-      { type: 'OrderPaid', data: { amount: 199.9, currency: 'USD' } },
-    ], { expected: 'no_stream' });
+    await acme.appendToStream(
+      'order-1',
+      [
+        { type: 'OrderPlaced', data: { item: 'anvil', quantity: 2 }, metadata: { actor: 'user:wile' } },
+        { type: 'OrderPaid', data: { amount: 199.9, currency: 'USD' } },
+      ],
+      { expected: 'no_stream' },
+    );
     await globex.appendToStream('order-1', [{ type: 'OrderPlaced', data: { item: 'hammock', quantity: 1 } }], {
       expected: 'no_stream',
     });
     print('acme   appended OrderPlaced, OrderPaid to order-1');
     print('globex appended OrderPlaced to order-1 (same stream id, a different stream)\n');
 
-    for (const [name, scope] of [['acme', acme], ['globex', globex]] as const) {
+    for (const [name, scope] of [
+      ['acme', acme],
+      ['globex', globex],
+    ] as const) {
       const events = await scope.readStream('order-1');
       print(`${name.padEnd(6)} reads order-1: ${events.map((e) => `${e.type} ${JSON.stringify(e.data)}`).join(', ')}`);
       const log = await scope.readLog();
-      print(`${name.padEnd(6)} log: ${log.events.map((e) => `#${e.position} ${e.stream}@${e.version} ${e.type}`).join(', ')}`);
+      print(
+        `${name.padEnd(6)} log: ${log.events.map((e) => `#${e.position} ${e.stream}@${e.version} ${e.type}`).join(', ')}`,
+      );
     }
 
     try {
@@ -52,7 +64,9 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
       print(`\nacme   stale write refused: ${e.code} (${e.message})`);
     }
     const badTenant = parseTenantId('Globex; DROP TABLE');
-    print(`a malformed tenant id is refused before any query: ${E.isLeft(badTenant) ? badTenant.left.code : 'accepted?!'}`);
+    print(
+      `a malformed tenant id is refused before any query: ${E.isLeft(badTenant) ? badTenant.left.code : 'accepted?!'}`,
+    );
 
     await new Promise((r) => setTimeout(r, 300));
     subscription.stop().catch(() => undefined);

@@ -20,13 +20,17 @@ describe('palisade CLI', () => {
   };
 
   it('appends and reads back with zero set-up, in tables and in JSON', () => {
-    expect(palisade('append', '-t', 'acme', '-s', 'order-1', '--type', 'Placed', '--data', '{"total":10}').code).toBe(0);
+    expect(palisade('append', '-t', 'acme', '-s', 'order-1', '--type', 'Placed', '--data', '{"total":10}').code).toBe(
+      0,
+    );
     const table = palisade('read', '-t', 'acme', '-s', 'order-1');
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('Placed');
     expect(table.stdout).toContain('{"total":10}');
     const json = palisade('--json', 'read', '-t', 'acme', '-s', 'order-1');
-    expect(JSON.parse(json.stdout)).toMatchObject([{ tenant: 'acme', stream: 'order-1', version: 0, position: 1, data: { total: 10 } }]);
+    expect(JSON.parse(json.stdout)).toMatchObject([
+      { tenant: 'acme', stream: 'order-1', version: 0, position: 1, data: { total: 10 } },
+    ]);
   });
 
   it('keeps tenants apart', () => {
@@ -40,25 +44,55 @@ describe('palisade CLI', () => {
 
   it('appends a batch from a file atomically, and refuses a bad one whole', () => {
     const good = join(cwd, 'good.json');
-    writeFileSync(good, JSON.stringify([{ type: 'A', data: 1 }, { type: 'B', data: 2 }]));
+    writeFileSync(
+      good,
+      JSON.stringify([
+        { type: 'A', data: 1 },
+        { type: 'B', data: 2 },
+      ]),
+    );
     expect(palisade('append', '-t', 'acme', '-s', 's-1', '--events', good).code).toBe(0);
     const bad = join(cwd, 'bad.json');
-    writeFileSync(bad, JSON.stringify([{ type: 'C', data: 3 }, { type: 'not valid', data: 4 }]));
+    writeFileSync(
+      bad,
+      JSON.stringify([
+        { type: 'C', data: 3 },
+        { type: 'not valid', data: 4 },
+      ]),
+    );
     const refused = palisade('--json', 'append', '-t', 'acme', '-s', 's-1', '--events', bad);
     expect(refused.code).toBe(2);
-    expect(JSON.parse(refused.stderr)).toMatchObject({ error: { code: 'PALISADE_INVALID_INPUT', issues: [{ path: 'events.1.type' }] } });
+    expect(JSON.parse(refused.stderr)).toMatchObject({
+      error: { code: 'PALISADE_INVALID_INPUT', issues: [{ path: 'events.1.type' }] },
+    });
     expect(JSON.parse(palisade('--json', 'read', '-t', 'acme', '-s', 's-1').stdout)).toHaveLength(2);
   });
 
   it('tells usage errors, conflicts and failures apart by exit code', () => {
     expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '{oops').code).toBe(2);
-    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '{oops').stderr).toContain('data: is not valid JSON');
+    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '{oops').stderr).toContain(
+      'data: is not valid JSON',
+    );
     expect(palisade('read', '-s', 's-1').code).toBe(2);
     expect(palisade('read', '-t', 'Not A Tenant', '-s', 's-1').code).toBe(2);
     expect(palisade('read', '-t', 'acme', '-s', 's-1', '--limit', 'ten').code).toBe(2);
     expect(palisade('frobnicate').code).toBe(2);
-    expect(palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream').code).toBe(0);
-    const conflict = palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream');
+    expect(
+      palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream').code,
+    ).toBe(0);
+    const conflict = palisade(
+      'append',
+      '-t',
+      'acme',
+      '-s',
+      's-1',
+      '--type',
+      'A',
+      '--data',
+      '1',
+      '--expected',
+      'no_stream',
+    );
     expect(conflict.code).toBe(3);
     expect(conflict.stderr).toContain('PALISADE_WRONG_EXPECTED_VERSION');
     writeFileSync(join(cwd, 'palisade.config.yaml'), 'storage:\n  kind: sqlite\n  path: ${NOPE}\n');
@@ -84,6 +118,11 @@ describe('palisade CLI', () => {
     palisade('append', '-t', 'acme', '-s', 's-2', '--type', 'New', '--data', '2');
     const code = await new Promise<number | null>((resolve) => follower.on('exit', resolve));
     expect(code).toBe(0);
-    expect(out.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['Old', 'New']);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type),
+    ).toEqual(['Old', 'New']);
   });
 });

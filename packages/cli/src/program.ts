@@ -56,7 +56,14 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
 
   /** Opens the runtime, runs `body` in the tenant's scope, closes, and records the exit code. */
   const withTenant =
-    <F extends { tenant: string }>(body: (scope: TenantEventStore, flags: F, out: Output, runtime: Runtime) => Promise<E.Either<PalisadeError, void>>) =>
+    <F extends { tenant: string }>(
+      body: (
+        scope: TenantEventStore,
+        flags: F,
+        out: Output,
+        runtime: Runtime,
+      ) => Promise<E.Either<PalisadeError, void>>,
+    ) =>
     async (flags: F, command: Command): Promise<void> => {
       const globals = command.optsWithGlobals<GlobalFlags>();
       const out = makeOutput(globals.json === true);
@@ -100,24 +107,35 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
     .option('--metadata <json>', 'event metadata as a JSON object (with --type)')
     .option('--id <uuid>', 'the event id, to make retries idempotent (with --type)')
     .option('--events <file>', "a JSON array of events ({type, data, metadata?, id?}); '-' reads stdin")
-    .addOption(new Option('--expected <version>', 'any, no_stream, stream_exists or a version').argParser(expectedVersion).default('any'))
+    .addOption(
+      new Option('--expected <version>', 'any, no_stream, stream_exists or a version')
+        .argParser(expectedVersion)
+        .default('any'),
+    )
     .action(
-      withTenant<{ tenant: string; stream: string; type?: string; data?: string; metadata?: string; id?: string; events?: string; expected: ExpectedVersion }>(
-        async (scope, flags, out) => {
-          const events = eventsFromFlags(flags);
-          if (E.isLeft(events)) return events;
-          const result = await scope.appendToStream(flags.stream, events.right, { expected: flags.expected })();
-          if (E.isRight(result)) {
-            const r = result.right;
-            out.write(
-              out.json
-                ? JSON.stringify(r)
-                : `${r.idempotentReplay ? 'already appended (idempotent retry): ' : 'appended '}${r.events.length} event(s) to ${flags.stream}; stream version ${r.nextExpectedVersion}, last position ${r.lastPosition}`,
-            );
-          }
-          return E.map(() => undefined)(result);
-        },
-      ),
+      withTenant<{
+        tenant: string;
+        stream: string;
+        type?: string;
+        data?: string;
+        metadata?: string;
+        id?: string;
+        events?: string;
+        expected: ExpectedVersion;
+      }>(async (scope, flags, out) => {
+        const events = eventsFromFlags(flags);
+        if (E.isLeft(events)) return events;
+        const result = await scope.appendToStream(flags.stream, events.right, { expected: flags.expected })();
+        if (E.isRight(result)) {
+          const r = result.right;
+          out.write(
+            out.json
+              ? JSON.stringify(r)
+              : `${r.idempotentReplay ? 'already appended (idempotent retry): ' : 'appended '}${r.events.length} event(s) to ${flags.stream}; stream version ${r.nextExpectedVersion}, last position ${r.lastPosition}`,
+          );
+        }
+        return E.map(() => undefined)(result);
+      }),
     );
 
   program
@@ -129,15 +147,17 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
     .option('--from <version>', 'first version to read', integer('--from', 0))
     .option('--limit <n>', 'most events to read (default 1000)', integer('--limit', 1))
     .action(
-      withTenant<{ tenant: string; stream: string; backwards?: boolean; from?: number; limit?: number }>(async (scope, flags, out) => {
-        const result = await scope.readStream(flags.stream, {
-          direction: flags.backwards === true ? 'backwards' : 'forwards',
-          ...(flags.from !== undefined ? { fromVersion: flags.from } : {}),
-          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-        })();
-        if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : eventTable(result.right));
-        return E.map(() => undefined)(result);
-      }),
+      withTenant<{ tenant: string; stream: string; backwards?: boolean; from?: number; limit?: number }>(
+        async (scope, flags, out) => {
+          const result = await scope.readStream(flags.stream, {
+            direction: flags.backwards === true ? 'backwards' : 'forwards',
+            ...(flags.from !== undefined ? { fromVersion: flags.from } : {}),
+            ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+          })();
+          if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : eventTable(result.right));
+          return E.map(() => undefined)(result);
+        },
+      ),
     );
 
   program

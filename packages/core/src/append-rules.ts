@@ -1,11 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { AppendResult, ExpectedVersion, PreparedEvent } from './event.js';
-import {
-  duplicateEventId,
-  wrongExpectedVersion,
-  type DuplicateEventId,
-  type WrongExpectedVersion,
-} from './errors.js';
+import { duplicateEventId, wrongExpectedVersion, type DuplicateEventId, type WrongExpectedVersion } from './errors.js';
 import type { EventId, StreamId } from './ids.js';
 
 /*
@@ -37,9 +32,7 @@ export interface ExistingEvent {
   readonly contentHash: string;
 }
 
-export type AppendDecision =
-  | { readonly kind: 'write' }
-  | { readonly kind: 'replay'; readonly result: AppendResult };
+export type AppendDecision = { readonly kind: 'write' } | { readonly kind: 'replay'; readonly result: AppendResult };
 
 /**
  * Decides what an append does, given the stored events that share its ids and

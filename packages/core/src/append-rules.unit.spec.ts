@@ -39,31 +39,49 @@ describe('append rules', () => {
 
   it('replays a retry of a first append whatever expectation the stream has moved past (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 5 }), (count, before, later) => {
-        const events = Array.from({ length: count }, (_, i) => prepared(`id-${i}`, `h-${i}`));
-        const existing: ExistingEvent[] = events.map((e, i) => ({ id: e.id, stream, version: before + i, position: 10 + i, contentHash: e.contentHash }));
-        const current = before + count - 1 + later;
-        const expected: ExpectedVersion = before === 0 ? 'no_stream' : before - 1;
-        const decision = decideAppend(stream, events, expected, current, existing);
-        expect(decision).toEqual(
-          E.right({
-            kind: 'replay',
-            result: {
-              nextExpectedVersion: before + count - 1,
-              lastPosition: 10 + count - 1,
-              events: existing.map((e) => ({ id: e.id, version: e.version, position: e.position })),
-              idempotentReplay: true,
-            },
-          }),
-        );
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 5 }),
+        (count, before, later) => {
+          const events = Array.from({ length: count }, (_, i) => prepared(`id-${i}`, `h-${i}`));
+          const existing: ExistingEvent[] = events.map((e, i) => ({
+            id: e.id,
+            stream,
+            version: before + i,
+            position: 10 + i,
+            contentHash: e.contentHash,
+          }));
+          const current = before + count - 1 + later;
+          const expected: ExpectedVersion = before === 0 ? 'no_stream' : before - 1;
+          const decision = decideAppend(stream, events, expected, current, existing);
+          expect(decision).toEqual(
+            E.right({
+              kind: 'replay',
+              result: {
+                nextExpectedVersion: before + count - 1,
+                lastPosition: 10 + count - 1,
+                events: existing.map((e) => ({ id: e.id, version: e.version, position: e.position })),
+                idempotentReplay: true,
+              },
+            }),
+          );
+        },
+      ),
     );
   });
 
   it('refuses reuse with other content, other streams, other order or partial overlap', () => {
     const events = [prepared('a', 'ha'), prepared('b', 'hb')];
     const stored = (overrides: Partial<ExistingEvent>[]): ExistingEvent[] =>
-      events.map((e, i) => ({ id: e.id, stream, version: i, position: i + 1, contentHash: e.contentHash, ...overrides[i] }));
+      events.map((e, i) => ({
+        id: e.id,
+        stream,
+        version: i,
+        position: i + 1,
+        contentHash: e.contentHash,
+        ...overrides[i],
+      }));
     const tagOf = (existing: ExistingEvent[]) => {
       const d = decideAppend(stream, events, 'any', 1, existing);
       return E.isLeft(d) ? d.left._tag : d.right.kind;

@@ -20,7 +20,11 @@ export const strict = <R extends t.Props, O extends t.Props = Record<never, neve
       if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
         const unknownKey = Object.keys(u).find((k) => !known.has(k));
         if (unknownKey !== undefined) {
-          return t.failure(u, t.appendContext(c, unknownKey, t.unknown, undefined), `is not a known key (expected one of: ${[...known].join(', ')})`);
+          return t.failure(
+            u,
+            t.appendContext(c, unknownKey, t.unknown, undefined),
+            `is not a known key (expected one of: ${[...known].join(', ')})`,
+          );
         }
       }
       // Validated part by part in the same context, so error paths carry no intersection index.

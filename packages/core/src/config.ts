@@ -51,9 +51,10 @@ export const loadConfig = (
 };
 
 /** Finds and reads the config file; `file` is null when there is none and defaults apply. */
-export const readConfigFile = (
-  options: { readonly path?: string; readonly cwd?: string },
-): E.Either<ConfigInvalid, { readonly file: string | null; readonly text: string; readonly baseDir: string }> => {
+export const readConfigFile = (options: {
+  readonly path?: string;
+  readonly cwd?: string;
+}): E.Either<ConfigInvalid, { readonly file: string | null; readonly text: string; readonly baseDir: string }> => {
   const cwd = options.cwd ?? process.cwd();
   const file =
     options.path !== undefined
@@ -63,7 +64,9 @@ export const readConfigFile = (
   try {
     return E.right({ file, text: readFileSync(file, 'utf8'), baseDir: dirname(file) });
   } catch (e) {
-    return E.left(configInvalid(file, [{ path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]));
+    return E.left(
+      configInvalid(file, [{ path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]),
+    );
   }
 };
 
@@ -89,7 +92,11 @@ export const parseConfigText = (text: string, source: string): E.Either<ConfigIn
     } catch (e) {
       // V8's message can quote the text around the error, and config text may hold a secret: keep the position only.
       const position = /at position (\d+)/.exec((e as Error).message)?.[1];
-      return E.left(configInvalid(source, [{ path: '', message: `is not valid JSON${position !== undefined ? ` (at position ${position})` : ''}` }]));
+      return E.left(
+        configInvalid(source, [
+          { path: '', message: `is not valid JSON${position !== undefined ? ` (at position ${position})` : ''}` },
+        ]),
+      );
     }
   }
   const doc = parseDocument(text, { uniqueKeys: true });
@@ -97,7 +104,10 @@ export const parseConfigText = (text: string, source: string): E.Either<ConfigIn
     return E.left(
       configInvalid(
         source,
-        doc.errors.map((err) => ({ path: '', message: `is not valid YAML: ${err.code} at line ${err.linePos?.[0].line ?? '?'}` })),
+        doc.errors.map((err) => ({
+          path: '',
+          message: `is not valid YAML: ${err.code} at line ${err.linePos?.[0].line ?? '?'}`,
+        })),
       ),
     );
   }
@@ -115,7 +125,10 @@ const REFERENCE = /\$\{(?:secret:([^}]*)|([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?)
 export type SecretReferenceLookup = (reference: string, path: string, issues: Issue[]) => string | undefined;
 
 const noSecrets: SecretReferenceLookup = (reference, path, issues) => {
-  issues.push({ path, message: `refers to secret ${reference}; load the config with loadConfigWithSecrets to resolve it` });
+  issues.push({
+    path,
+    message: `refers to secret ${reference}; load the config with loadConfigWithSecrets to resolve it`,
+  });
   return undefined;
 };
 
@@ -147,7 +160,8 @@ export const interpolateConfig = (
       )
       .join('${');
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateConfig(v, join(path, String(i)), env, issues, secrets));
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolateConfig(v, join(path, String(i)), env, issues, secrets));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, interpolateConfig(v, join(path, k), env, issues, secrets)]),

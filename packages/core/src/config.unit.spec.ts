@@ -18,9 +18,16 @@ describe('config', () => {
   };
 
   it('decodes YAML with environment references and fallbacks', () => {
-    const text = 'storage:\n  kind: sqlite\n  path: ${DATA_DIR}/p.db\nlimits:\n  max_event_bytes: 4096\nsubscriptions:\n  poll_interval_ms: ${POLL:-100}\n';
+    const text =
+      'storage:\n  kind: sqlite\n  path: ${DATA_DIR}/p.db\nlimits:\n  max_event_bytes: 4096\nsubscriptions:\n  poll_interval_ms: ${POLL:-100}\n';
     const result = parseConfig(text.replace('${POLL:-100}', '100'), 'x.yaml', { DATA_DIR: '/srv' });
-    expect(result).toEqual(E.right({ storage: { kind: 'sqlite', path: '/srv/p.db' }, limits: { max_event_bytes: 4096 }, subscriptions: { poll_interval_ms: 100 } }));
+    expect(result).toEqual(
+      E.right({
+        storage: { kind: 'sqlite', path: '/srv/p.db' },
+        limits: { max_event_bytes: 4096 },
+        subscriptions: { poll_interval_ms: 100 },
+      }),
+    );
     const fallback = parseConfig('storage:\n  kind: ${KIND:-memory}\n', 'x.yaml', {});
     expect(fallback).toEqual(E.right({ storage: { kind: 'memory' } }));
     const literal = parseConfig('storage:\n  kind: sqlite\n  path: "$${HOME}/x"\n', 'x.yaml', { HOME: '/root' });
@@ -28,19 +35,29 @@ describe('config', () => {
   });
 
   it('names the config path and the variable when a reference is unset, never a value', () => {
-    const result = parseConfig('storage:\n  kind: sqlite\n  path: ${MISSING_VAR}\n', 'x.yaml', { OTHER: 'secret-value' });
+    const result = parseConfig('storage:\n  kind: sqlite\n  path: ${MISSING_VAR}\n', 'x.yaml', {
+      OTHER: 'secret-value',
+    });
     expect(issuesOf(result)).toEqual(['storage.path: refers to environment variable MISSING_VAR, which is not set']);
   });
 
   it('refuses unknown keys, wrong types and malformed files with the path', () => {
     expect(issuesOf(parseConfig('limitz: {}\n', 'x.yaml'))[0]).toMatch(/^limitz: is not a known key/);
-    expect(issuesOf(parseConfig('limits:\n  max_event_bytes: -1\n', 'x.yaml'))).toEqual(['limits.max_event_bytes: must be a positive integer']);
-    expect(issuesOf(parseConfig('limits:\n  max_event_bytes: "big"\n', 'x.yaml'))).toEqual(['limits.max_event_bytes: must be a positive integer']);
+    expect(issuesOf(parseConfig('limits:\n  max_event_bytes: -1\n', 'x.yaml'))).toEqual([
+      'limits.max_event_bytes: must be a positive integer',
+    ]);
+    expect(issuesOf(parseConfig('limits:\n  max_event_bytes: "big"\n', 'x.yaml'))).toEqual([
+      'limits.max_event_bytes: must be a positive integer',
+    ]);
     expect(issuesOf(parseConfig('storage: [1, 2\n', 'x.yaml'))[0]).toMatch(/is not valid YAML/);
     expect(issuesOf(parseConfig('a: 1\na: 2\n', 'x.yaml'))[0]).toMatch(/is not valid YAML/);
     expect(issuesOf(parseConfig('{"storage": ', 'x.json'))[0]).toMatch(/is not valid JSON/);
     const result = parseConfig('limitz: 1\n', '/etc/palisade.config.yaml');
-    expect(E.isLeft(result) && result.left).toMatchObject({ _tag: 'ConfigInvalid', code: 'PALISADE_CONFIG_INVALID', source: '/etc/palisade.config.yaml' });
+    expect(E.isLeft(result) && result.left).toMatchObject({
+      _tag: 'ConfigInvalid',
+      code: 'PALISADE_CONFIG_INVALID',
+      source: '/etc/palisade.config.yaml',
+    });
   });
 
   it('finds palisade.config.yaml in the working directory and uses defaults without one', () => {

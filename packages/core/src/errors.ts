@@ -27,8 +27,7 @@ export interface InvalidInput extends ErrorBase<'InvalidInput', 'PALISADE_INVALI
   readonly issues: readonly Issue[];
 }
 
-export interface WrongExpectedVersion
-  extends ErrorBase<'WrongExpectedVersion', 'PALISADE_WRONG_EXPECTED_VERSION'> {
+export interface WrongExpectedVersion extends ErrorBase<'WrongExpectedVersion', 'PALISADE_WRONG_EXPECTED_VERSION'> {
   readonly stream: string;
   readonly expected: ExpectedVersionSpec;
   /** The stream's current version, or null when the stream does not exist. */
@@ -50,13 +49,11 @@ export interface DuplicateEventId extends ErrorBase<'DuplicateEventId', 'PALISAD
   readonly eventId: string;
 }
 
-export interface StorageUnavailable
-  extends ErrorBase<'StorageUnavailable', 'PALISADE_STORAGE_UNAVAILABLE'> {
+export interface StorageUnavailable extends ErrorBase<'StorageUnavailable', 'PALISADE_STORAGE_UNAVAILABLE'> {
   readonly adapter: string;
 }
 
-export interface TenantAccessDenied
-  extends ErrorBase<'TenantAccessDenied', 'PALISADE_TENANT_ACCESS_DENIED'> {
+export interface TenantAccessDenied extends ErrorBase<'TenantAccessDenied', 'PALISADE_TENANT_ACCESS_DENIED'> {
   readonly tenant: string;
 }
 
@@ -79,8 +76,7 @@ export interface Overloaded extends ErrorBase<'Overloaded', 'PALISADE_OVERLOADED
   readonly limit: number;
 }
 
-export interface SubscriptionFailed
-  extends ErrorBase<'SubscriptionFailed', 'PALISADE_SUBSCRIPTION_FAILED'> {
+export interface SubscriptionFailed extends ErrorBase<'SubscriptionFailed', 'PALISADE_SUBSCRIPTION_FAILED'> {
   readonly subscriber: string;
 }
 
@@ -90,14 +86,7 @@ export interface Closed extends ErrorBase<'Closed', 'PALISADE_CLOSED'> {
 
 /** Why a secret backend could not answer; never carries the value. */
 export type SecretFailureReason =
-  | 'unreachable'
-  | 'denied'
-  | 'malformed'
-  | 'missing_key'
-  | 'unsupported'
-  | 'insecure'
-  | 'misconfigured'
-  | 'closed';
+  'unreachable' | 'denied' | 'malformed' | 'missing_key' | 'unsupported' | 'insecure' | 'misconfigured' | 'closed';
 
 export interface SecretNotFound extends ErrorBase<'SecretNotFound', 'PALISADE_SECRET_NOT_FOUND'> {
   /** The secret's name as referenced (e.g. `db/password`), never its value. */
@@ -106,8 +95,7 @@ export interface SecretNotFound extends ErrorBase<'SecretNotFound', 'PALISADE_SE
   readonly backends: readonly string[];
 }
 
-export interface SecretBackendFailed
-  extends ErrorBase<'SecretBackendFailed', 'PALISADE_SECRET_BACKEND_FAILED'> {
+export interface SecretBackendFailed extends ErrorBase<'SecretBackendFailed', 'PALISADE_SECRET_BACKEND_FAILED'> {
   readonly backend: string;
   readonly secret: string;
   readonly reason: SecretFailureReason;
@@ -162,11 +150,9 @@ export const invalidInput = (issues: readonly Issue[]): InvalidInput => ({
   issues,
 });
 
-export const invalidAt = (path: string, message: string): InvalidInput =>
-  invalidInput([{ path, message }]);
+export const invalidAt = (path: string, message: string): InvalidInput => invalidInput([{ path, message }]);
 
-const describeExpected = (e: ExpectedVersionSpec): string =>
-  typeof e === 'number' ? `version ${e}` : e;
+const describeExpected = (e: ExpectedVersionSpec): string => (typeof e === 'number' ? `version ${e}` : e);
 
 export const wrongExpectedVersion = (
   stream: string,
@@ -211,11 +197,7 @@ export const duplicateEventId = (eventId: string, why: string): DuplicateEventId
   eventId,
 });
 
-export const storageUnavailable = (
-  adapter: string,
-  what: string,
-  retryable = true,
-): StorageUnavailable => ({
+export const storageUnavailable = (adapter: string, what: string, retryable = true): StorageUnavailable => ({
   _tag: 'StorageUnavailable',
   code: 'PALISADE_STORAGE_UNAVAILABLE',
   message: `${adapter} storage failed: ${what}`,
@@ -253,10 +235,7 @@ export const policyBlocked = (
   findings,
 });
 
-export const redactionFailed = (
-  reason: RedactionFailed['reason'],
-  what: string,
-): RedactionFailed => ({
+export const redactionFailed = (reason: RedactionFailed['reason'], what: string): RedactionFailed => ({
   _tag: 'RedactionFailed',
   code: 'PALISADE_REDACTION_FAILED',
   message: `redaction failed (${reason}): ${what}; nothing was written`,

@@ -28,7 +28,7 @@ import {
   type InvalidInput,
   type ReadError,
 } from './errors.js';
-import type { EventId} from './ids.js';
+import type { EventId } from './ids.js';
 import { StreamId, type TenantId } from './ids.js';
 import type { AppendPipeline, StorageAdapter, TenantStorage } from './ports.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
@@ -284,7 +284,8 @@ export class TenantEventStore {
       const dataJson = JSON.stringify(event.data);
       const metadataJson = JSON.stringify(metadata);
       const bytes = Buffer.byteLength(dataJson, 'utf8') + Buffer.byteLength(metadataJson, 'utf8');
-      if (bytes > this.deps.limits.maxEventBytes) return E.left(eventTooLarge(i, bytes, this.deps.limits.maxEventBytes));
+      if (bytes > this.deps.limits.maxEventBytes)
+        return E.left(eventTooLarge(i, bytes, this.deps.limits.maxEventBytes));
       prepared.push({
         id: event.id ?? newEventId(),
         idGenerated: event.id === undefined,

@@ -17,7 +17,9 @@ describe('the append pipeline', () => {
     const upperCase: AppendPipeline = {
       process: (context, events) => {
         seen.push(context);
-        return TE.right(events.map((e): NewEvent => ({ ...e, data: typeof e.data === 'string' ? e.data.toUpperCase() : e.data })));
+        return TE.right(
+          events.map((e): NewEvent => ({ ...e, data: typeof e.data === 'string' ? e.data.toUpperCase() : e.data })),
+        );
       },
     };
     const store = new EventStore(createMemoryStorage(), { pipeline: upperCase });
@@ -33,7 +35,10 @@ describe('the append pipeline', () => {
     const store = new EventStore(createMemoryStorage(), { pipeline: refuse });
     const acme = store.forTenant(acmeId);
     const result = await acme.appendToStream('s-1', [{ type: 'E', data: { ssn: 'x' } }])();
-    expect(E.isLeft(result) && result.left).toMatchObject({ _tag: 'PolicyBlocked', findings: [{ detector: 'ssn', path: 'data.ssn' }] });
+    expect(E.isLeft(result) && result.left).toMatchObject({
+      _tag: 'PolicyBlocked',
+      findings: [{ detector: 'ssn', path: 'data.ssn' }],
+    });
     const log = await acme.readLog()();
     expect(E.isRight(log) && log.right.events).toEqual([]);
     await store.close();

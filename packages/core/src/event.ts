@@ -5,10 +5,7 @@ import { Json, JsonObjectCodec, type JsonObject, type JsonValue } from './json.j
 
 /** What a caller appends. `id` is generated when absent; give one to make retries idempotent. */
 export const NewEvent = t.intersection(
-  [
-    t.type({ type: EventType, data: Json }),
-    t.partial({ id: EventId, metadata: JsonObjectCodec }),
-  ],
+  [t.type({ type: EventType, data: Json }), t.partial({ id: EventId, metadata: JsonObjectCodec })],
   'NewEvent',
 );
 export type NewEvent = t.TypeOf<typeof NewEvent>;
@@ -71,11 +68,7 @@ export interface PreparedEvent {
   readonly idGenerated?: boolean;
 }
 
-const NonNegativeInt = t.refinement(
-  t.number,
-  (n) => Number.isSafeInteger(n) && n >= 0,
-  'NonNegativeInteger',
-);
+const NonNegativeInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'NonNegativeInteger');
 const PositiveInt = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0, 'PositiveInteger');
 
 export const ExpectedVersion = t.union(

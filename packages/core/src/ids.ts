@@ -33,8 +33,7 @@ export interface StreamIdBrand {
  */
 export const StreamId = t.brand(
   t.string,
-  (s): s is t.Branded<string, StreamIdBrand> =>
-    pattern(/^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/, 200)(s),
+  (s): s is t.Branded<string, StreamIdBrand> => pattern(/^[A-Za-z0-9][A-Za-z0-9._:@+=/-]*$/, 200)(s),
   'StreamId',
 );
 export type StreamId = t.TypeOf<typeof StreamId>;
@@ -56,8 +55,7 @@ export interface EventIdBrand {
 /** A UUID in canonical lower-case form. */
 export const EventId = t.brand(
   t.string,
-  (s): s is t.Branded<string, EventIdBrand> =>
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s),
+  (s): s is t.Branded<string, EventIdBrand> => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s),
   'EventId',
 );
 export type EventId = t.TypeOf<typeof EventId>;

@@ -7,7 +7,14 @@ export * from './event.js';
 export * from './ports.js';
 export { checkExpectedVersion, decideAppend, type AppendDecision, type ExistingEvent } from './append-rules.js';
 export { AppendNotifier } from './notifier.js';
-export { EventStore, TenantEventStore, DEFAULT_LIMITS, contentHash, type EventStoreLimits, type EventStoreOptions } from './event-store.js';
+export {
+  EventStore,
+  TenantEventStore,
+  DEFAULT_LIMITS,
+  contentHash,
+  type EventStoreLimits,
+  type EventStoreOptions,
+} from './event-store.js';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
 export {
@@ -58,3 +65,4 @@ export {
   type ResolvedConfigTree,
   type SecretBinding,
 } from './secrets/config-loader.js';
+export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';

@@ -12,7 +12,10 @@ describe('JSON checks', () => {
   });
 
   it('names the path of what JSON cannot hold', () => {
-    expect(findNonJson({ a: [1, { b: undefined }] })).toEqual({ path: 'a.1.b', why: 'is a undefined, which JSON cannot hold' });
+    expect(findNonJson({ a: [1, { b: undefined }] })).toEqual({
+      path: 'a.1.b',
+      why: 'is a undefined, which JSON cannot hold',
+    });
     expect(findNonJson({ n: Infinity })?.path).toBe('n');
     expect(findNonJson({ m: new Map() })?.why).toBe('is not a plain object');
     let deep: unknown = 1;

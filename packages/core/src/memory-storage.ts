@@ -38,8 +38,10 @@ export const createMemoryStorage = (): StorageAdapter => {
   };
 
   // Defers to a later turn, as every real store does, so that callers cannot depend on synchronous effects.
-  const later = <A>(f: () => A): TE.TaskEither<ReturnType<typeof closed>, A> => () =>
-    new Promise((resolve) => setImmediate(() => resolve(isClosed ? E.left(closed('memory storage')) : E.right(f()))));
+  const later =
+    <A>(f: () => A): TE.TaskEither<ReturnType<typeof closed>, A> =>
+    () =>
+      new Promise((resolve) => setImmediate(() => resolve(isClosed ? E.left(closed('memory storage')) : E.right(f()))));
 
   const forTenant = (tenant: TenantId): TenantStorage => ({
     tenant,

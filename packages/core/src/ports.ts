@@ -1,13 +1,6 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
-import type {
-  AppendResult,
-  ExpectedVersion,
-  NewEvent,
-  PreparedEvent,
-  RecordedEvent,
-  StreamInfo,
-} from './event.js';
+import type { AppendResult, ExpectedVersion, NewEvent, PreparedEvent, RecordedEvent, StreamInfo } from './event.js';
 import type {
   AppendError,
   Closed,
@@ -42,10 +35,17 @@ export interface TenantStorage {
   /** Up to `limit` events in version order (forwards from `fromVersion`, or backwards from it). */
   readStream(
     stream: StreamId,
-    options: { readonly direction: 'forwards' | 'backwards'; readonly fromVersion: number | null; readonly limit: number },
+    options: {
+      readonly direction: 'forwards' | 'backwards';
+      readonly fromVersion: number | null;
+      readonly limit: number;
+    },
   ): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
   /** Up to `limit` events with position > `after`, in position order. */
-  readLog(options: { readonly after: number; readonly limit: number }): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
+  readLog(options: {
+    readonly after: number;
+    readonly limit: number;
+  }): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
   /** The stream's version, or null when it does not exist. */
   streamVersion(stream: StreamId): TE.TaskEither<StorageError, number | null>;
   /** Streams in id order (by code unit), id > `after`, starting with `prefix`. */

@@ -11,7 +11,9 @@ export const unwrap = async <A>(task: TE.TaskEither<PalisadeError, A>): Promise<
   return result.right;
 };
 
-type Promised<F> = F extends (...args: infer A) => TE.TaskEither<PalisadeError, infer R> ? (...args: A) => Promise<R> : never;
+type Promised<F> = F extends (...args: infer A) => TE.TaskEither<PalisadeError, infer R>
+  ? (...args: A) => Promise<R>
+  : never;
 
 export interface TenantEventStoreAsync {
   readonly tenant: TenantEventStore['tenant'];

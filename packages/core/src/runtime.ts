@@ -104,7 +104,12 @@ const decodePluginOptions = (plugin: AnyStoragePlugin, raw: Record<string, unkno
   const result = plugin.options.decode(raw);
   return E.isRight(result)
     ? result
-    : E.left(configInvalid('config', toIssues(result.left).map((i) => ({ ...i, path: i.path === '' ? 'storage' : `storage.${i.path}` }))));
+    : E.left(
+        configInvalid(
+          'config',
+          toIssues(result.left).map((i) => ({ ...i, path: i.path === '' ? 'storage' : `storage.${i.path}` })),
+        ),
+      );
 };
 
 const findStoragePlugin = (
@@ -115,7 +120,10 @@ const findStoragePlugin = (
   const given = [memoryStoragePlugin, ...plugins].find((p) => p.kind === kind);
   if (given !== undefined) return TE.right(given);
   const unknownKind = configInvalid('config', [
-    { path: 'storage.kind', message: `names '${kind}', but no such storage plugin is installed (@palisade/storage-${kind})` },
+    {
+      path: 'storage.kind',
+      message: `names '${kind}', but no such storage plugin is installed (@palisade/storage-${kind})`,
+    },
   ]);
   if (!/^[a-z][a-z0-9-]*$/.test(kind)) return TE.left(unknownKind);
   return TE.tryCatch(

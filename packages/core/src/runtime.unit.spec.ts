@@ -21,7 +21,12 @@ describe('runtime', () => {
       expect(runtime.container.resolve(Tokens.EventStore)).toBe(runtime.store);
       const acme = asPromises(runtime.forTenant(tenant('acme')));
       await acme.appendToStream('s-1', [{ type: 'E', data: 1 }]);
-      await expect(acme.appendToStream('s-1', [1, 2, 3].map((n) => ({ type: 'E', data: n })))).rejects.toMatchObject({
+      await expect(
+        acme.appendToStream(
+          's-1',
+          [1, 2, 3].map((n) => ({ type: 'E', data: n })),
+        ),
+      ).rejects.toMatchObject({
         code: 'PALISADE_BATCH_TOO_LARGE',
         error: { _tag: 'BatchTooLarge', limit: 2 },
       });

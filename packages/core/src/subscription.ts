@@ -1,7 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeWith } from './decode.js';
 import type { RecordedEvent } from './event.js';
-import { invalidAt, subscriptionFailed, type InvalidInput, type StorageUnavailable, type SubscriptionFailed, type Closed } from './errors.js';
+import {
+  invalidAt,
+  subscriptionFailed,
+  type InvalidInput,
+  type StorageUnavailable,
+  type SubscriptionFailed,
+  type Closed,
+} from './errors.js';
 import { SubscriberId } from './ids.js';
 import type { StorageAdapter, TenantStorage } from './ports.js';
 
@@ -42,7 +49,8 @@ export const startSubscription = (
   const subscriber = options.subscriber === undefined ? E.right(undefined) : decodeSubscriber(options.subscriber);
   if (E.isLeft(subscriber)) return subscriber;
   const from = options.from ?? 0;
-  if (!Number.isSafeInteger(from) || from < 0) return E.left(invalidAt('options.from', 'must be a non-negative integer'));
+  if (!Number.isSafeInteger(from) || from < 0)
+    return E.left(invalidAt('options.from', 'must be a non-negative integer'));
   const batchSize = options.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     return E.left(invalidAt('options.batchSize', 'must be an integer from 1 to 10000'));
@@ -89,7 +97,10 @@ export const startSubscription = (
           const saved = await save();
           if (E.isLeft(saved)) return saved;
           return E.left(
-            subscriptionFailed(name ?? 'anonymous', `handler failed at position ${event.position}: ${e instanceof Error ? e.name : 'error'}`),
+            subscriptionFailed(
+              name ?? 'anonymous',
+              `handler failed at position ${event.position}: ${e instanceof Error ? e.name : 'error'}`,
+            ),
           );
         }
         position = event.position;

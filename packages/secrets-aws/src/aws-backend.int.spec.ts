@@ -16,7 +16,9 @@ const moto = motoServerPath();
 
 if (moto === undefined) {
   // Said loudly: a skipped peer must not pass for a tested one.
-  console.warn('SKIPPED @palisade/secrets-aws integration tests: moto_server is not on PATH (pip install "moto[server]")');
+  console.warn(
+    'SKIPPED @palisade/secrets-aws integration tests: moto_server is not on PATH (pip install "moto[server]")',
+  );
   describe.skip('secrets-aws against moto_server (SKIPPED: moto_server not installed)', () => {
     it('needs moto_server', () => undefined);
   });
@@ -57,7 +59,12 @@ if (moto === undefined) {
     versioned: true,
     config: {
       plugin: awsSecretsPlugin,
-      section: () => ({ kind: 'aws', region: REGION, endpoint: server.endpoint, credentials: { access_key_id: 'testing', secret_access_key: 'testing' } }),
+      section: () => ({
+        kind: 'aws',
+        region: REGION,
+        endpoint: server.endpoint,
+        credentials: { access_key_id: 'testing', secret_access_key: 'testing' },
+      }),
     },
     // Nothing listens on port 1 of loopback.
     unreachable: () => backendAt('http://127.0.0.1:1', { maxAttempts: 1 }),
@@ -80,8 +87,17 @@ if (moto === undefined) {
       await s.stop();
     });
 
-    const reveal = async (backend: ReturnType<typeof createAwsSecrets>, name: string, version?: string, field?: string) => {
-      const outcome = await backend.lookup({ name, ...(version !== undefined ? { version } : {}), ...(field !== undefined ? { field } : {}) })();
+    const reveal = async (
+      backend: ReturnType<typeof createAwsSecrets>,
+      name: string,
+      version?: string,
+      field?: string,
+    ) => {
+      const outcome = await backend.lookup({
+        name,
+        ...(version !== undefined ? { version } : {}),
+        ...(field !== undefined ? { field } : {}),
+      })();
       if (E.isLeft(outcome)) return `failed:${outcome.left.reason}`;
       return outcome.right._tag === 'Found' ? outcome.right.value.reveal() : 'not-found';
     };
@@ -98,8 +114,18 @@ if (moto === undefined) {
     });
 
     it('applies the name prefix and reads keys of JSON secrets', async () => {
-      await a.send(new CreateSecretCommand({ Name: 'prod/db', SecretString: JSON.stringify({ user: 'db-user-x', password: 'db-pass-y', port: 5432 }) }));
-      const backend = createAwsSecrets({ region: REGION, endpoint: s.endpoint, credentials: CREDENTIALS, namePrefix: 'prod/' });
+      await a.send(
+        new CreateSecretCommand({
+          Name: 'prod/db',
+          SecretString: JSON.stringify({ user: 'db-user-x', password: 'db-pass-y', port: 5432 }),
+        }),
+      );
+      const backend = createAwsSecrets({
+        region: REGION,
+        endpoint: s.endpoint,
+        credentials: CREDENTIALS,
+        namePrefix: 'prod/',
+      });
       expect(await reveal(backend, 'db', undefined, 'password')).toBe('db-pass-y');
       expect(await reveal(backend, 'db', undefined, 'port')).toBe('5432');
       expect(await reveal(backend, 'db', undefined, 'nope')).toBe('failed:missing_key');

@@ -26,7 +26,11 @@ export interface AwsSecretsOptions {
   /** Prepended to every secret name: `prod/` makes `db/password` the secret `prod/db/password`. */
   readonly namePrefix?: string;
   /** Static credentials; default: the SDK's provider chain (environment, web identity, instance role). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
   /** Per-request timeout. Default 5 s. */
   readonly requestTimeoutMs?: number;
   /** SDK attempts including retries. Default 3. */
@@ -64,37 +68,45 @@ export const createAwsSecrets = (options: AwsSecretsOptions = {}): SecretBackend
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.credentials !== undefined ? { credentials: { ...options.credentials } } : {}),
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 5_000, connectionTimeout: options.requestTimeoutMs ?? 5_000 },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 5_000,
+      connectionTimeout: options.requestTimeoutMs ?? 5_000,
+    },
   };
   const client = options.client ?? new SecretsManagerClient(config);
-  const fail = (ref: SecretRef, reason: SecretFailureReason, what: string): E.Either<SecretBackendFailed, SecretLookup> =>
-    E.left(secretBackendFailed(name, ref.name, reason, what));
+  const fail = (
+    ref: SecretRef,
+    reason: SecretFailureReason,
+    what: string,
+  ): E.Either<SecretBackendFailed, SecretLookup> => E.left(secretBackendFailed(name, ref.name, reason, what));
 
   return {
     name,
-    lookup: (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> => async () => {
-      const input: GetSecretValueCommandInput = {
-        SecretId: prefix + ref.name,
-        ...(ref.version === undefined
-          ? {}
-          : VERSION_ID.test(ref.version)
-            ? { VersionId: ref.version }
-            : { VersionStage: ref.version }),
-      };
-      let out;
-      try {
-        out = await client.send(new GetSecretValueCommand(input));
-      } catch (e) {
-        return classify(e, ref, fail);
-      }
-      if (out.SecretString === undefined) {
-        return out.SecretBinary !== undefined
-          ? fail(ref, 'unsupported', 'binary secrets are not supported; store the value as a string')
-          : fail(ref, 'malformed', 'the response carries no SecretString');
-      }
-      if (out.VersionId === undefined) return fail(ref, 'malformed', 'the response carries no VersionId');
-      return selectField(name, ref, out.SecretString, out.VersionId);
-    },
+    lookup:
+      (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> =>
+      async () => {
+        const input: GetSecretValueCommandInput = {
+          SecretId: prefix + ref.name,
+          ...(ref.version === undefined
+            ? {}
+            : VERSION_ID.test(ref.version)
+              ? { VersionId: ref.version }
+              : { VersionStage: ref.version }),
+        };
+        let out;
+        try {
+          out = await client.send(new GetSecretValueCommand(input));
+        } catch (e) {
+          return classify(e, ref, fail);
+        }
+        if (out.SecretString === undefined) {
+          return out.SecretBinary !== undefined
+            ? fail(ref, 'unsupported', 'binary secrets are not supported; store the value as a string')
+            : fail(ref, 'malformed', 'the response carries no SecretString');
+        }
+        if (out.VersionId === undefined) return fail(ref, 'malformed', 'the response carries no VersionId');
+        return selectField(name, ref, out.SecretString, out.VersionId);
+      },
     close: () => {
       if (owned) client.destroy();
       return Promise.resolve();
@@ -113,7 +125,11 @@ const classify = (
   const what = `${describeDriverError(e)}${status}`;
   if (errName === 'ResourceNotFoundException') return E.right(notFound);
   // A secret scheduled for deletion answers InvalidRequestException; it is gone for our purposes.
-  if (errName === 'InvalidRequestException' && typeof err.message === 'string' && /marked for deletion|deleted/i.test(err.message)) {
+  if (
+    errName === 'InvalidRequestException' &&
+    typeof err.message === 'string' &&
+    /marked for deletion|deleted/i.test(err.message)
+  ) {
     return E.right(notFound);
   }
   if (DENIED.has(errName) || err.$metadata?.httpStatusCode === 403) return fail(ref, 'denied', what);

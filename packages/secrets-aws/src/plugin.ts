@@ -9,7 +9,11 @@ const AwsSecretsConfig = strict(
     region: t.string,
     endpoint: t.string,
     name_prefix: t.string,
-    credentials: strict({ access_key_id: t.string, secret_access_key: t.string }, { session_token: t.string }, 'AwsCredentials'),
+    credentials: strict(
+      { access_key_id: t.string, secret_access_key: t.string },
+      { session_token: t.string },
+      'AwsCredentials',
+    ),
     request_timeout_ms: PositiveInt,
     max_attempts: PositiveInt,
   },

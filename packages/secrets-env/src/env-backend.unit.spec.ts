@@ -9,7 +9,10 @@ describe('env secrets', () => {
   });
 
   it('reads only variables with the prefix', async () => {
-    const backend = createEnvSecrets({ prefix: 'APP_', env: { DB_PASSWORD: 'unprefixed-value', APP_DB_PASSWORD: 'prefixed-value' } });
+    const backend = createEnvSecrets({
+      prefix: 'APP_',
+      env: { DB_PASSWORD: 'unprefixed-value', APP_DB_PASSWORD: 'prefixed-value' },
+    });
     const outcome = await backend.lookup({ name: 'db/password' })();
     expect(E.isRight(outcome) && outcome.right._tag === 'Found' && outcome.right.value.reveal()).toBe('prefixed-value');
     const other = createEnvSecrets({ prefix: 'OTHER_', env: { DB_PASSWORD: 'unprefixed-value' } });

@@ -11,5 +11,7 @@ export const envSecretsPlugin: SecretBackendPlugin<EnvSecretsConfig> = {
   kind: 'env',
   options: EnvSecretsConfig,
   create: (options, context) =>
-    E.right(createEnvSecrets({ name: context.name, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) })),
+    E.right(
+      createEnvSecrets({ name: context.name, ...(options.prefix !== undefined ? { prefix: options.prefix } : {}) }),
+    ),
 };

@@ -41,7 +41,10 @@ describe('file secrets', () => {
     await plain('world', 'world-readable-value', 0o644);
     await plain('group', 'group-readable-value', 0o640);
     const backend = createFileSecrets({ dir });
-    for (const [name, who] of [['world', 'others'], ['group', 'its group']] as const) {
+    for (const [name, who] of [
+      ['world', 'others'],
+      ['group', 'its group'],
+    ] as const) {
       const outcome = await backend.lookup({ name })();
       expect(E.isLeft(outcome) && outcome.left.reason).toBe('insecure');
       if (E.isLeft(outcome)) {

@@ -50,8 +50,11 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
   const trim = options.trimTrailingNewline ?? true;
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const forbiddenBits = (options.allowGroupRead === true ? 0 : 0o040) | (options.allowOtherRead === true ? 0 : 0o004);
-  const fail = (ref: SecretRef, reason: SecretBackendFailed['reason'], what: string): E.Either<SecretBackendFailed, SecretLookup> =>
-    E.left(secretBackendFailed(name, ref.name, reason, what));
+  const fail = (
+    ref: SecretRef,
+    reason: SecretBackendFailed['reason'],
+    what: string,
+  ): E.Either<SecretBackendFailed, SecretLookup> => E.left(secretBackendFailed(name, ref.name, reason, what));
 
   const readOnce = async (ref: SecretRef): Promise<E.Either<SecretBackendFailed, SecretLookup> | 'retry'> => {
     let root: string;
@@ -69,7 +72,8 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
       if (code === 'EACCES' || code === 'EPERM') return fail(ref, 'denied', `the file cannot be reached (${code})`);
       return fail(ref, 'unreachable', `the file cannot be resolved (${describeDriverError(e)})`);
     }
-    if (!target.startsWith(root + sep)) return fail(ref, 'insecure', 'the file resolves to a path outside the secrets directory');
+    if (!target.startsWith(root + sep))
+      return fail(ref, 'insecure', 'the file resolves to a path outside the secrets directory');
     let handle;
     try {
       // O_NOFOLLOW: the path was resolved above; a symlink appearing in its place now is refused.
@@ -86,9 +90,14 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
       if (stat.isDirectory()) return E.right(notFound);
       if (!stat.isFile()) return fail(ref, 'malformed', 'is not a regular file');
       if ((stat.mode & forbiddenBits) !== 0) {
-        return fail(ref, 'insecure', `the file is readable by ${(stat.mode & 0o004) !== 0 ? 'others' : 'its group'} (mode ${(stat.mode & 0o777).toString(8)}); tighten it or set allow_group_read/allow_other_read`);
+        return fail(
+          ref,
+          'insecure',
+          `the file is readable by ${(stat.mode & 0o004) !== 0 ? 'others' : 'its group'} (mode ${(stat.mode & 0o777).toString(8)}); tighten it or set allow_group_read/allow_other_read`,
+        );
       }
-      if (stat.size > maxBytes) return fail(ref, 'malformed', `the file is ${stat.size} bytes, over the limit of ${maxBytes}`);
+      if (stat.size > maxBytes)
+        return fail(ref, 'malformed', `the file is ${stat.size} bytes, over the limit of ${maxBytes}`);
       let text = (await handle.readFile()).toString('utf8');
       if (trim) text = text.replace(/\r?\n$/, '');
       return selectField(name, ref, text, contentVersion(text));
@@ -101,14 +110,16 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
 
   return {
     name,
-    lookup: (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> => async () => {
-      if (ref.version !== undefined) return fail(ref, 'unsupported', 'files have no versions');
-      for (let attempt = 0; attempt < SWAP_RETRIES; attempt++) {
-        const outcome = await readOnce(ref);
-        if (outcome !== 'retry') return outcome;
-      }
-      return fail(ref, 'unreachable', 'the file kept changing while it was read');
-    },
+    lookup:
+      (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> =>
+      async () => {
+        if (ref.version !== undefined) return fail(ref, 'unsupported', 'files have no versions');
+        for (let attempt = 0; attempt < SWAP_RETRIES; attempt++) {
+          const outcome = await readOnce(ref);
+          if (outcome !== 'retry') return outcome;
+        }
+        return fail(ref, 'unreachable', 'the file kept changing while it was read');
+      },
     close: () => Promise.resolve(),
   };
 };

@@ -5,7 +5,12 @@ import { createFileSecrets } from './file-backend.js';
 
 const FileSecretsConfig = strict(
   { dir: t.string },
-  { allow_group_read: t.boolean, allow_other_read: t.boolean, trim_trailing_newline: t.boolean, max_bytes: PositiveInt },
+  {
+    allow_group_read: t.boolean,
+    allow_other_read: t.boolean,
+    trim_trailing_newline: t.boolean,
+    max_bytes: PositiveInt,
+  },
   'FileSecretsOptions',
 );
 export type FileSecretsConfig = t.TypeOf<typeof FileSecretsConfig>;

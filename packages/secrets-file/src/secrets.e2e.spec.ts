@@ -56,7 +56,11 @@ describe('no secret value is printed (child process, whole stdout and stderr sca
 
   it('runs found, failing and logging paths and prints none of the values', async () => {
     const k8s = new KubernetesSecretDir(join(dir, 'mounted'));
-    await k8s.write({ hmac: VALUES.hmac, 'db/creds': JSON.stringify({ user: VALUES.user, password: VALUES.password }), notjson: VALUES.notJson });
+    await k8s.write({
+      hmac: VALUES.hmac,
+      'db/creds': JSON.stringify({ user: VALUES.user, password: VALUES.password }),
+      notjson: VALUES.notJson,
+    });
     writeFileSync(join(dir, 'mounted', 'group-readable'), VALUES.groupReadable);
     chmodSync(join(dir, 'mounted', 'group-readable'), 0o640);
     writeFileSync(
@@ -75,7 +79,12 @@ describe('no secret value is printed (child process, whole stdout and stderr sca
     const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE], {
       cwd: packageDir,
-      env: { PATH: process.env['PATH'] ?? '', PROBE_ENV_ONLY: VALUES.envSecret, PROBE_DIR: dir, PROBE_FILE_PLUGIN: pathToFileURL(join(packageDir, 'dist', 'index.js')).href },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        PROBE_ENV_ONLY: VALUES.envSecret,
+        PROBE_DIR: dir,
+        PROBE_FILE_PLUGIN: pathToFileURL(join(packageDir, 'dist', 'index.js')).href,
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });
@@ -83,7 +92,15 @@ describe('no secret value is printed (child process, whole stdout and stderr sca
     // The probe reached its end: it printed the wrapper, the failures' codes, and died of the last one.
     expect(run.status, run.stderr.slice(0, 2000)).toBe(1);
     expect(printed).toContain('[secret]');
-    for (const code of ['PALISADE_SECRET_NOT_FOUND', 'PALISADE_SECRET_BACKEND_FAILED', 'PALISADE_INVALID_INPUT', "'missing_key'", "'malformed'", "'insecure'", "'unsupported'"]) {
+    for (const code of [
+      'PALISADE_SECRET_NOT_FOUND',
+      'PALISADE_SECRET_BACKEND_FAILED',
+      'PALISADE_INVALID_INPUT',
+      "'missing_key'",
+      "'malformed'",
+      "'insecure'",
+      "'unsupported'",
+    ]) {
       expect(printed).toContain(code);
     }
     for (const [name, value] of Object.entries(VALUES)) {

@@ -76,7 +76,13 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     const leaseMs = leaseSeconds * 1000;
     return leaseSeconds <= 0
       ? { token, expiresAt: Infinity, renewAt: Infinity, renewable, issuedLeaseMs: Infinity }
-      : { token, expiresAt: at + leaseMs, renewAt: at + leaseMs * options.renewAfterFraction, renewable, issuedLeaseMs: leaseMs };
+      : {
+          token,
+          expiresAt: at + leaseMs,
+          renewAt: at + leaseMs * options.renewAfterFraction,
+          renewable,
+          issuedLeaseMs: leaseMs,
+        };
   };
 
   const schedule = (): void => {
@@ -93,7 +99,8 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
       const failure = failureOf(r, 'token lookup');
       if (failure !== undefined) return E.left(failure);
       const body = LookupSelfResponse.decode((r as { body: unknown }).body);
-      if (E.isLeft(body)) return E.left({ reason: 'malformed', what: 'token lookup answered without data.ttl/renewable' });
+      if (E.isLeft(body))
+        return E.left({ reason: 'malformed', what: 'token lookup answered without data.ttl/renewable' });
       return E.right(stateFrom(auth.token, body.right.data.ttl, body.right.data.renewable));
     }
     let path: string;
@@ -106,7 +113,10 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
       try {
         jwt = (await readFile(auth.jwtPath ?? DEFAULT_KUBERNETES_JWT_PATH, 'utf8')).trim();
       } catch (e) {
-        return E.left({ reason: 'misconfigured', what: `the service account token file cannot be read (${describeDriverError(e)})` });
+        return E.left({
+          reason: 'misconfigured',
+          what: `the service account token file cannot be read (${describeDriverError(e)})`,
+        });
       }
       path = `auth/${auth.mount ?? 'kubernetes'}/login`;
       payload = { role: auth.role, jwt };
@@ -116,7 +126,8 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     const failure = failureOf(r, `${auth.method} login`, true);
     if (failure !== undefined) return E.left(failure);
     const body = LoginResponse.decode((r as { body: unknown }).body);
-    if (E.isLeft(body)) return E.left({ reason: 'malformed', what: `${auth.method} login answered without auth.client_token` });
+    if (E.isLeft(body))
+      return E.left({ reason: 'malformed', what: `${auth.method} login answered without auth.client_token` });
     stats.logins++;
     return E.right(stateFrom(body.right.auth.client_token, body.right.auth.lease_duration, body.right.auth.renewable));
   };
@@ -126,7 +137,8 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     const failure = failureOf(r, 'token renewal');
     if (failure !== undefined) return E.left(failure);
     const body = LoginResponse.decode((r as { body: unknown }).body);
-    if (E.isLeft(body)) return E.left({ reason: 'malformed', what: 'token renewal answered without auth.lease_duration' });
+    if (E.isLeft(body))
+      return E.left({ reason: 'malformed', what: 'token renewal answered without auth.lease_duration' });
     stats.renewals++;
     return E.right(stateFrom(current.token, body.right.auth.lease_duration, body.right.auth.renewable));
   };
@@ -145,7 +157,8 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     if (current.renewable) {
       const renewed = await renew(current);
       // Vault caps a renewal at the token's max TTL: a lease much shorter than the one issued means the cap is near.
-      const capped = E.isRight(renewed) && renewed.right.expiresAt - at < current.issuedLeaseMs * (1 - options.renewAfterFraction);
+      const capped =
+        E.isRight(renewed) && renewed.right.expiresAt - at < current.issuedLeaseMs * (1 - options.renewAfterFraction);
       if (E.isRight(renewed) && !(capped && canLogin)) {
         state = renewed.right;
         schedule();
@@ -195,8 +208,4 @@ export const failureOf = (r: VaultResponse, doing: string, badRequestIsDenied = 
 };
 
 export const reasonForStatus = (status: number): SecretFailureReason =>
-  status === 401 || status === 403
-    ? 'denied'
-    : status === 429 || status >= 500
-      ? 'unreachable'
-      : 'misconfigured';
+  status === 401 || status === 403 ? 'denied' : status === 429 || status >= 500 ? 'unreachable' : 'misconfigured';

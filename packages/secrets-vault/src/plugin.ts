@@ -7,8 +7,16 @@ import { createVaultSecrets } from './vault-backend.js';
 const Fraction = t.refinement(t.number, (n) => n > 0 && n < 1, 'FractionBetween0And1');
 
 const TokenAuth = strict({ method: t.literal('token'), token: t.string }, {}, 'VaultTokenAuth');
-const AppRoleAuth = strict({ method: t.literal('approle'), role_id: t.string, secret_id: t.string }, { mount: t.string }, 'VaultAppRoleAuth');
-const KubernetesAuth = strict({ method: t.literal('kubernetes'), role: t.string }, { jwt_path: t.string, mount: t.string }, 'VaultKubernetesAuth');
+const AppRoleAuth = strict(
+  { method: t.literal('approle'), role_id: t.string, secret_id: t.string },
+  { mount: t.string },
+  'VaultAppRoleAuth',
+);
+const KubernetesAuth = strict(
+  { method: t.literal('kubernetes'), role: t.string },
+  { jwt_path: t.string, mount: t.string },
+  'VaultKubernetesAuth',
+);
 
 const VaultSecretsConfig = strict(
   { address: t.string, auth: t.union([TokenAuth, AppRoleAuth, KubernetesAuth]) },
@@ -29,9 +37,19 @@ const toAuth = (a: VaultSecretsConfig['auth']): VaultAuth => {
     case 'token':
       return { method: 'token', token: a.token };
     case 'approle':
-      return { method: 'approle', roleId: a.role_id, secretId: a.secret_id, ...(a.mount !== undefined ? { mount: a.mount } : {}) };
+      return {
+        method: 'approle',
+        roleId: a.role_id,
+        secretId: a.secret_id,
+        ...(a.mount !== undefined ? { mount: a.mount } : {}),
+      };
     case 'kubernetes':
-      return { method: 'kubernetes', role: a.role, ...(a.jwt_path !== undefined ? { jwtPath: a.jwt_path } : {}), ...(a.mount !== undefined ? { mount: a.mount } : {}) };
+      return {
+        method: 'kubernetes',
+        role: a.role,
+        ...(a.jwt_path !== undefined ? { jwtPath: a.jwt_path } : {}),
+        ...(a.mount !== undefined ? { mount: a.mount } : {}),
+      };
   }
 };
 

@@ -12,27 +12,36 @@ import { vaultHarness } from './vault-harness.test-helper.js';
 // Contract tests: the peer is ContractVault, a loopback server written from Vault's API documentation,
 // not Vault itself. The same suite runs against a real Vault in vault-backend.int.spec.ts when one is configured.
 let shared: ContractVault;
-secretBackendConformance('vault (contract server)', vaultHarness({
-  setup: async () => {
-    shared = await new ContractVault().start();
-  },
-  teardown: () => shared.stop(),
-  address: () => shared.url,
-  operatorToken: () => shared.rootToken,
-  tokenWithoutRead: () => Promise.resolve(shared.createToken({ ttlSeconds: 600, canRead: false })),
-}));
+secretBackendConformance(
+  'vault (contract server)',
+  vaultHarness({
+    setup: async () => {
+      shared = await new ContractVault().start();
+    },
+    teardown: () => shared.stop(),
+    address: () => shared.url,
+    operatorToken: () => shared.rootToken,
+    tokenWithoutRead: () => Promise.resolve(shared.createToken({ ttlSeconds: 600, canRead: false })),
+  }),
+);
 
 describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
   let clock = 0;
   let vault: ContractVault;
   let dir = '';
   const open: VaultSecretBackend[] = [];
-  const backend = (o: Omit<Parameters<typeof createVaultSecrets>[0], 'address' | 'now' | 'backgroundRenewal'>): VaultSecretBackend => {
+  const backend = (
+    o: Omit<Parameters<typeof createVaultSecrets>[0], 'address' | 'now' | 'backgroundRenewal'>,
+  ): VaultSecretBackend => {
     const b = createVaultSecrets({ address: vault.url, now: () => clock, backgroundRenewal: false, ...o });
     open.push(b);
     return b;
   };
-  const read = async (b: VaultSecretBackend, name: string, extra: { field?: string; version?: string } = {}): Promise<string> => {
+  const read = async (
+    b: VaultSecretBackend,
+    name: string,
+    extra: { field?: string; version?: string } = {},
+  ): Promise<string> => {
     const outcome = await b.lookup({ name, ...extra })();
     if (E.isLeft(outcome)) return `failed:${outcome.left.reason}`;
     return outcome.right._tag === 'Found' ? outcome.right.value.reveal() : 'not-found';
@@ -70,9 +79,18 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     await writeFile(jwtPath, 'eyJ.k8s-service-account.jwt\n', { mode: 0o600 });
     vault.addKubernetesRole('palisade', 'eyJ.k8s-service-account.jwt', { ttlSeconds: 600, maxTtlSeconds: 3600 });
     vault.put('k8s/api', { value: 'kubernetes-read-value' });
-    expect(await read(backend({ auth: { method: 'kubernetes', role: 'palisade', jwtPath } }), 'k8s/api')).toBe('kubernetes-read-value');
-    expect(await read(backend({ auth: { method: 'kubernetes', role: 'other', jwtPath } }), 'k8s/api')).toBe('failed:denied');
-    expect(await read(backend({ auth: { method: 'kubernetes', role: 'palisade', jwtPath: join(dir, 'absent') } }), 'k8s/api')).toBe('failed:misconfigured');
+    expect(await read(backend({ auth: { method: 'kubernetes', role: 'palisade', jwtPath } }), 'k8s/api')).toBe(
+      'kubernetes-read-value',
+    );
+    expect(await read(backend({ auth: { method: 'kubernetes', role: 'other', jwtPath } }), 'k8s/api')).toBe(
+      'failed:denied',
+    );
+    expect(
+      await read(
+        backend({ auth: { method: 'kubernetes', role: 'palisade', jwtPath: join(dir, 'absent') } }),
+        'k8s/api',
+      ),
+    ).toBe('failed:misconfigured');
   });
 
   it('renews a token before it expires, so reads go on past its first TTL', async () => {
@@ -124,7 +142,10 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
   it('sends the namespace header on login and reads; the root namespace does not see the secret', async () => {
     vault.addAppRole('role-ns', 'secret-ns', { ttlSeconds: 600, maxTtlSeconds: 3600, namespace: 'team-a' });
     vault.put('ns/secret', { value: 'namespaced-value' }, 'team-a');
-    const inNs = backend({ namespace: 'team-a', auth: { method: 'approle', roleId: 'role-ns', secretId: 'secret-ns' } });
+    const inNs = backend({
+      namespace: 'team-a',
+      auth: { method: 'approle', roleId: 'role-ns', secretId: 'secret-ns' },
+    });
     expect(await read(inNs, 'ns/secret')).toBe('namespaced-value');
     expect(vault.namespacesSeen.at(-1)).toBe('team-a');
     const root = backend({ auth: { method: 'token', token: vault.rootToken } });
@@ -152,7 +173,10 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(await read(b, 'ver/x')).toBe('version-2-value');
     expect(await read(b, 'ver/x', { version: '9' })).toBe('not-found');
     expect(await read(b, 'ver/x', { version: 'AWSPREVIOUS' })).toBe('failed:unsupported');
-    const del = await fetch(`${vault.url}/v1/secret/data/ver/x`, { method: 'DELETE', headers: { 'X-Vault-Token': vault.rootToken } });
+    const del = await fetch(`${vault.url}/v1/secret/data/ver/x`, {
+      method: 'DELETE',
+      headers: { 'X-Vault-Token': vault.rootToken },
+    });
     expect(del.status).toBe(204);
     expect(await read(b, 'ver/x')).toBe('not-found');
     expect(await read(b, 'ver/x', { version: '1' })).toBe('version-1-value');
@@ -168,14 +192,33 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
   });
 
   it('plugin options: wrong types and unknown auth methods are errors naming the path, not the value', () => {
-    const bad = vaultSecretsPlugin.options.decode({ address: 8200, auth: { method: 'ldap', password: 'ldap-password-value' } });
+    const bad = vaultSecretsPlugin.options.decode({
+      address: 8200,
+      auth: { method: 'ldap', password: 'ldap-password-value' },
+    });
     expect(E.isLeft(bad)).toBe(true);
     if (E.isLeft(bad)) {
       const issues = toIssues(bad.left, 'secrets.backends.0');
       expect(issues.map((i) => i.path)).toContain('secrets.backends.0.address');
       expect(JSON.stringify(issues)).not.toContain('ldap-password-value');
     }
-    expect(E.isLeft(vaultSecretsPlugin.options.decode({ address: 'http://v', auth: { method: 'token', token: 't' }, renew_after_fraction: 2 }))).toBe(true);
-    expect(E.isRight(vaultSecretsPlugin.options.decode({ address: 'http://v', namespace: 'team-a', auth: { method: 'approle', role_id: 'r', secret_id: 's' } }))).toBe(true);
+    expect(
+      E.isLeft(
+        vaultSecretsPlugin.options.decode({
+          address: 'http://v',
+          auth: { method: 'token', token: 't' },
+          renew_after_fraction: 2,
+        }),
+      ),
+    ).toBe(true);
+    expect(
+      E.isRight(
+        vaultSecretsPlugin.options.decode({
+          address: 'http://v',
+          namespace: 'team-a',
+          auth: { method: 'approle', role_id: 'r', secret_id: 's' },
+        }),
+      ),
+    ).toBe(true);
   });
 });

@@ -69,8 +69,11 @@ export const createVaultSecrets = (options: VaultSecretsOptions): VaultSecretBac
     renewAfterFraction: options.renewAfterFraction ?? 2 / 3,
     backgroundRenewal: options.backgroundRenewal ?? true,
   });
-  const fail = (ref: SecretRef, reason: SecretBackendFailed['reason'], what: string): E.Either<SecretBackendFailed, SecretLookup> =>
-    E.left(secretBackendFailed(name, ref.name, reason, what));
+  const fail = (
+    ref: SecretRef,
+    reason: SecretBackendFailed['reason'],
+    what: string,
+  ): E.Either<SecretBackendFailed, SecretLookup> => E.left(secretBackendFailed(name, ref.name, reason, what));
 
   const read = async (ref: SecretRef, retried: boolean): Promise<E.Either<SecretBackendFailed, SecretLookup>> => {
     const token = await tokens.token();
@@ -83,7 +86,12 @@ export const createVaultSecrets = (options: VaultSecretsOptions): VaultSecretBac
     const failure = failureOf(r, 'read');
     if (failure !== undefined) return fail(ref, failure.reason, failure.what);
     const body = KvReadResponse.decode((r as { body: unknown }).body);
-    if (E.isLeft(body)) return fail(ref, 'malformed', 'the KV v2 read answered without data.data and data.metadata (is the mount KV version 1?)');
+    if (E.isLeft(body))
+      return fail(
+        ref,
+        'malformed',
+        'the KV v2 read answered without data.data and data.metadata (is the mount KV version 1?)',
+      );
     const { data, metadata } = body.right.data;
     if (data === null || metadata.destroyed || metadata.deletion_time !== '') return E.right(notFound);
     return selectObjectField(name, ref, data, String(metadata.version), ref.field ?? defaultField);
@@ -91,10 +99,12 @@ export const createVaultSecrets = (options: VaultSecretsOptions): VaultSecretBac
 
   return {
     name,
-    lookup: (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> => () =>
-      ref.version !== undefined && !VERSION.test(ref.version)
-        ? Promise.resolve(fail(ref, 'unsupported', 'Vault KV versions are positive integers'))
-        : read(ref, false),
+    lookup:
+      (ref: SecretRef): TE.TaskEither<SecretBackendFailed, SecretLookup> =>
+      () =>
+        ref.version !== undefined && !VERSION.test(ref.version)
+          ? Promise.resolve(fail(ref, 'unsupported', 'Vault KV versions are positive integers'))
+          : read(ref, false),
     close: () => {
       tokens.close();
       return Promise.resolve();

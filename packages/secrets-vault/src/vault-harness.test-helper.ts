@@ -18,13 +18,22 @@ export const vaultHarness = (peer: {
 }): SecretBackendHarness => {
   const endpoint = (): VaultEndpoint => ({ address: peer.address(), requestTimeoutMs: 5_000 });
   const write = async (name: string, data: Record<string, string>): Promise<void> => {
-    const r = await vaultRequest(endpoint(), 'POST', `secret/data/${name}`, { token: peer.operatorToken(), body: { data } });
-    if (!r.ok || r.status !== 200) throw new Error(`writing ${name} to Vault failed: ${r.ok ? `HTTP ${r.status}` : r.what}`);
+    const r = await vaultRequest(endpoint(), 'POST', `secret/data/${name}`, {
+      token: peer.operatorToken(),
+      body: { data },
+    });
+    if (!r.ok || r.status !== 200)
+      throw new Error(`writing ${name} to Vault failed: ${r.ok ? `HTTP ${r.status}` : r.what}`);
   };
   return {
     ...(peer.setup !== undefined ? { setup: peer.setup } : {}),
     ...(peer.teardown !== undefined ? { teardown: peer.teardown } : {}),
-    backend: () => createVaultSecrets({ address: peer.address(), auth: { method: 'token', token: peer.operatorToken() }, backgroundRenewal: false }),
+    backend: () =>
+      createVaultSecrets({
+        address: peer.address(),
+        auth: { method: 'token', token: peer.operatorToken() },
+        backgroundRenewal: false,
+      }),
     put: (name, value) => write(name, { value }),
     putJson: (name, fields) => write(name, { ...fields }),
     remove: async (name) => {
@@ -34,10 +43,24 @@ export const vaultHarness = (peer: {
     versioned: true,
     config: {
       plugin: vaultSecretsPlugin,
-      section: () => ({ kind: 'vault', address: peer.address(), auth: { method: 'token', token: peer.operatorToken() }, background_renewal: false }),
+      section: () => ({
+        kind: 'vault',
+        address: peer.address(),
+        auth: { method: 'token', token: peer.operatorToken() },
+        background_renewal: false,
+      }),
     },
-    unreachable: () => createVaultSecrets({ address: 'http://127.0.0.1:1', auth: { method: 'token', token: 'hvs.unused' }, backgroundRenewal: false }),
+    unreachable: () =>
+      createVaultSecrets({
+        address: 'http://127.0.0.1:1',
+        auth: { method: 'token', token: 'hvs.unused' },
+        backgroundRenewal: false,
+      }),
     denied: async () =>
-      createVaultSecrets({ address: peer.address(), auth: { method: 'token', token: await peer.tokenWithoutRead() }, backgroundRenewal: false }),
+      createVaultSecrets({
+        address: peer.address(),
+        auth: { method: 'token', token: await peer.tokenWithoutRead() },
+        backgroundRenewal: false,
+      }),
   };
 };

@@ -69,10 +69,18 @@ export const decodeExistingRow = (row: unknown): E.Either<StorageError, Existing
   const decoded = ExistingRow.decode(row);
   if (E.isLeft(decoded)) return E.left(malformed('events'));
   const r = decoded.right;
-  return E.right({ id: r.event_id, stream: r.stream_id, version: r.version, position: r.position, contentHash: r.content_hash });
+  return E.right({
+    id: r.event_id,
+    stream: r.stream_id,
+    version: r.version,
+    position: r.position,
+    contentHash: r.content_hash,
+  });
 };
 
 export const decodeStreamRow = (row: unknown): E.Either<StorageError, StreamInfo> => {
   const decoded = StreamRow.decode(row);
-  return E.isLeft(decoded) ? E.left(malformed('streams')) : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
+  return E.isLeft(decoded)
+    ? E.left(malformed('streams'))
+    : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
 };

@@ -23,7 +23,10 @@ eventStoreConformance({
       // The raw bytes of the database and its write-ahead log: what reached the disk.
       storedText: () =>
         Promise.resolve(
-          [path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p).toString('latin1')).join('\n'),
+          [path, `${path}-wal`]
+            .filter((p) => existsSync(p))
+            .map((p) => readFileSync(p).toString('latin1'))
+            .join('\n'),
         ),
       shared: { pluginModule, options: { path } },
       cleanup: () => {

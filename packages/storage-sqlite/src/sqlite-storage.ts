@@ -50,9 +50,7 @@ const CEILING = '\u{10FFFF}';
  * it. Several processes may share the file: writes are serialised by SQLite's
  * write lock, and each append runs in one IMMEDIATE transaction.
  */
-export const createSqliteStorage = (
-  options: SqliteStorageOptions = {},
-): E.Either<StorageError, StorageAdapter> => {
+export const createSqliteStorage = (options: SqliteStorageOptions = {}): E.Either<StorageError, StorageAdapter> => {
   const path = options.path ?? DEFAULT_SQLITE_PATH;
   const file = path === ':memory:' ? path : resolve(options.baseDir ?? process.cwd(), path);
   let db: Database.Database;
@@ -100,16 +98,20 @@ class SqliteStorage implements StorageAdapter {
         `INSERT INTO streams (tenant_id, stream_id, version) VALUES (?, ?, ?)
          ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = excluded.version`,
       ),
-      readForwards: db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version >= ? ORDER BY version ASC LIMIT ?`,
-      ).raw(
-      ),
-      readBackwards: db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?`,
-      ).raw(
-      ),
+      readForwards: db
+        .prepare(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version >= ? ORDER BY version ASC LIMIT ?`,
+        )
+        .raw(),
+      readBackwards: db
+        .prepare(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?`,
+        )
+        .raw(),
       readLog: db
-        .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND position > ? ORDER BY position ASC LIMIT ?`)
+        .prepare(
+          `SELECT ${EVENT_COLUMNS} FROM events WHERE tenant_id = ? AND position > ? ORDER BY position ASC LIMIT ?`,
+        )
         .raw(),
       listStreams: db.prepare(
         `SELECT stream_id, version FROM streams
@@ -147,11 +149,15 @@ class SqliteStorage implements StorageAdapter {
           return decodeAll(rows, (row) => decodeEventRow(row, tenant));
         }),
       readLog: ({ after, limit }) =>
-        this.read('read the tenant log', () => decodeAll(sql.readLog.all(tenant, after, limit), (row) => decodeEventRow(row, tenant))),
+        this.read('read the tenant log', () =>
+          decodeAll(sql.readLog.all(tenant, after, limit), (row) => decodeEventRow(row, tenant)),
+        ),
       streamVersion: (stream) =>
         this.read('read a stream version', () => {
           const row = sql.streamVersion.get(tenant, stream) as { version: unknown } | undefined;
-          return row === undefined ? E.right(null) : E.map((r: { version: number }) => r.version)(decodeStreamVersion(row));
+          return row === undefined
+            ? E.right(null)
+            : E.map((r: { version: number }) => r.version)(decodeStreamVersion(row));
         }),
       listStreams: ({ prefix, after, limit }) =>
         this.read('list streams', () =>
@@ -276,5 +282,3 @@ const mapDriverError = (what: string, e: unknown): StorageAppendError => {
   const busy = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
   return storageUnavailable(NAME, `could not ${what} (${describeDriverError(e)})`, busy);
 };
-
-

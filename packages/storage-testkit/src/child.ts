@@ -33,7 +33,9 @@ const main = async (): Promise<void> => {
     const result = await scope.appendToStream(job.stream, [{ type: 'Raced', data: { pid: process.pid } }], {
       expected: 'no_stream',
     })();
-    process.stdout.write(JSON.stringify(E.isRight(result) ? { ok: true } : { ok: false, tag: result.left._tag }) + '\n');
+    process.stdout.write(
+      JSON.stringify(E.isRight(result) ? { ok: true } : { ok: false, tag: result.left._tag }) + '\n',
+    );
     await adapter.right.close();
     return;
   }

@@ -71,7 +71,9 @@ export const event = (type: string, n: number, extra: Record<string, JsonValue> 
   data: { n, ...extra },
 });
 
-export const collect = async (scope: TenantEventStore): Promise<readonly { stream: string; position: number; version: number }[]> => {
+export const collect = async (
+  scope: TenantEventStore,
+): Promise<readonly { stream: string; position: number; version: number }[]> => {
   const out: { stream: string; position: number; version: number }[] = [];
   let after = 0;
   for (;;) {

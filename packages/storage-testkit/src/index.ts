@@ -1,4 +1,9 @@
 export { eventStoreConformance } from './suite.js';
 export type { ConformanceTarget, OpenedStorage } from './target.js';
 export { collect, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
-export { secretBackendConformance, expectNoValueIn, capturePrinted, type SecretBackendHarness } from './secrets-suite.js';
+export {
+  secretBackendConformance,
+  expectNoValueIn,
+  capturePrinted,
+  type SecretBackendHarness,
+} from './secrets-suite.js';

@@ -92,7 +92,13 @@ let counter = 0;
 const uniqueName = (stem: string): string => `conformance/${stem}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
 // Values with characters that break naive quoting, encodings and line handling.
-const TRICKY_VALUES = ['s3cr3t-Alpha-1', 'pä$$ wörd "quoted" \\ {braces} ${x}', 'line1\nline2', '🔑-émoji-ключ', 'x'.repeat(4096)];
+const TRICKY_VALUES = [
+  's3cr3t-Alpha-1',
+  'pä$$ wörd "quoted" \\ {braces} ${x}',
+  'line1\nline2',
+  '🔑-émoji-ключ',
+  'x'.repeat(4096),
+];
 
 /** Everything the suite ever wrote; errors and events are checked against it. */
 const written = new Set<string>();
@@ -102,7 +108,8 @@ const lookup = async (backend: SecretBackend, ref: SecretRef): Promise<E.Either<
 
 const expectFound = async (backend: SecretBackend, ref: SecretRef): Promise<{ value: string; version: string }> => {
   const outcome = await lookup(backend, ref);
-  if (E.isLeft(outcome)) throw new Error(`expected '${ref.name}' to be found, got ${outcome.left.code} (${outcome.left.reason})`);
+  if (E.isLeft(outcome))
+    throw new Error(`expected '${ref.name}' to be found, got ${outcome.left.code} (${outcome.left.reason})`);
   if (outcome.right._tag !== 'Found') throw new Error(`expected '${ref.name}' to be found, got NotFound`);
   expect(typeof outcome.right.version).toBe('string');
   expect(outcome.right.version.length).toBeGreaterThan(0);
@@ -127,7 +134,11 @@ const expectFailure = async (
 
 /** No value the suite wrote may appear in an error or an event, however it is printed. */
 export const expectNoValueIn = (u: unknown): void => {
-  const shown = [JSON.stringify(u), inspect(u, { depth: 10, showHidden: true }), ((m: unknown) => (typeof m === 'string' ? m : ''))((u as { message?: unknown }).message)].join('\n');
+  const shown = [
+    JSON.stringify(u),
+    inspect(u, { depth: 10, showHidden: true }),
+    ((m: unknown) => (typeof m === 'string' ? m : ''))((u as { message?: unknown }).message),
+  ].join('\n');
   for (const value of written) {
     if (value.length >= 4) expect(shown.includes(value), 'a secret value appears in an error or event').toBe(false);
   }
@@ -142,7 +153,9 @@ export const expectNoValueIn = (u: unknown): void => {
 export const secretBackendConformance = (name: string, harness: SecretBackendHarness): void => {
   describe(`secret backend conformance: ${name}`, () => {
     const opened: SecretBackend[] = [];
-    const open = async (make: () => SecretBackend | Promise<SecretBackend> = () => harness.backend()): Promise<SecretBackend> => {
+    const open = async (
+      make: () => SecretBackend | Promise<SecretBackend> = () => harness.backend(),
+    ): Promise<SecretBackend> => {
       const b = await make();
       opened.push(b);
       return b;
@@ -338,7 +351,10 @@ export const secretBackendConformance = (name: string, harness: SecretBackendHar
       expect(config.redaction.hash_keys).toEqual(['hmac-key-generation-1', 'literal-${secret:not-a-reference}']);
       expect((config.storage as { password?: string }).password).toBe('password-from-json');
       expect(bindings.map((b) => [b.path, b.backend])).toEqual(
-        expect.arrayContaining([['redaction.hash_keys.0', 'primary'], ['storage.password', 'primary']]),
+        expect.arrayContaining([
+          ['redaction.hash_keys.0', 'primary'],
+          ['storage.password', 'primary'],
+        ]),
       );
 
       await put(n, 'hmac-key-generation-2');
@@ -401,8 +417,12 @@ export const secretBackendConformance = (name: string, harness: SecretBackendHar
         console.log(ok);
         console.log('value: %s %o %j', E.isRight(ok) && ok.right.value, E.isRight(ok) && ok.right.value, ok);
         if (E.isRight(ok)) {
-          // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what a careless log line would do
-          console.error(`template ${ok.right.value}`, String(ok.right.value), inspect(ok.right, { showHidden: true, depth: 10 }));
+          console.error(
+            // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- what a careless log line would do
+            `template ${ok.right.value}`,
+            String(ok.right.value),
+            inspect(ok.right, { showHidden: true, depth: 10 }),
+          );
           process.stdout.write(`${JSON.stringify({ resolved: ok.right })}\n`);
         }
         for (const ref of [`${j}#missing`, `${j}#field@x`, uniqueName('absent'), '../escape', `${n}@999999`]) {

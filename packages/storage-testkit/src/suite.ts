@@ -56,11 +56,18 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       });
 
       it('reads a stream forwards and backwards from a version, with a limit', async () => {
-        await ok(acme.appendToStream('s-1', Array.from({ length: 10 }, (_, i) => event('E', i))));
+        await ok(
+          acme.appendToStream(
+            's-1',
+            Array.from({ length: 10 }, (_, i) => event('E', i)),
+          ),
+        );
         const versions = (events: readonly RecordedEvent[]) => events.map((e) => e.version);
         expect(versions(await ok(acme.readStream('s-1', { fromVersion: 3, limit: 4 })))).toEqual([3, 4, 5, 6]);
         expect(versions(await ok(acme.readStream('s-1', { direction: 'backwards', limit: 3 })))).toEqual([9, 8, 7]);
-        expect(versions(await ok(acme.readStream('s-1', { direction: 'backwards', fromVersion: 2 })))).toEqual([2, 1, 0]);
+        expect(versions(await ok(acme.readStream('s-1', { direction: 'backwards', fromVersion: 2 })))).toEqual([
+          2, 1, 0,
+        ]);
         expect(await ok(acme.readStream('s-1', { fromVersion: 10 }))).toEqual([]);
         expect(await ok(acme.readStream('missing'))).toEqual([]);
       });
@@ -129,7 +136,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       it('lets exactly one of many concurrent appends with the same expected version win', async () => {
         await ok(acme.appendToStream('race', [event('E', 0)]));
         const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => acme.appendToStream('race', [event('E', i), event('E', i)], { expected: 0 })()),
+          Array.from({ length: 20 }, (_, i) =>
+            acme.appendToStream('race', [event('E', i), event('E', i)], { expected: 0 })(),
+          ),
         );
         const winners = results.filter((r) => r._tag === 'Right');
         const losers = results.filter((r) => r._tag === 'Left');
@@ -140,7 +149,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       });
 
       it('gives concurrent appends to different streams distinct, gap-free positions', async () => {
-        await Promise.all(Array.from({ length: 25 }, (_, i) => ok(acme.appendToStream(`p-${i}`, [event('E', i), event('E', i)]))));
+        await Promise.all(
+          Array.from({ length: 25 }, (_, i) => ok(acme.appendToStream(`p-${i}`, [event('E', i), event('E', i)]))),
+        );
         const positions = (await collect(acme)).map((e) => e.position);
         expect(positions).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
       });
@@ -174,7 +185,10 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         const otherStream = await fails(acme.appendToStream('order-2', batch()));
         expect(otherStream._tag).toBe('DuplicateEventId');
         const partial = await fails(
-          acme.appendToStream('order-1', [batch()[0]!, { id: '0b6f5a3e-3333-4c1e-9d55-0c8a3f1b2e03', type: 'X', data: 1 }]),
+          acme.appendToStream('order-1', [
+            batch()[0]!,
+            { id: '0b6f5a3e-3333-4c1e-9d55-0c8a3f1b2e03', type: 'X', data: 1 },
+          ]),
         );
         expect(partial._tag).toBe('DuplicateEventId');
         expect(await collect(acme)).toHaveLength(2);
@@ -203,21 +217,91 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       const cases: readonly [string, () => ReturnType<TenantEventStore['appendToStream']>, string, string][] = [
         ['a stream id with a space', () => acme.appendToStream('order 1', [event('E', 0)]), 'InvalidInput', 'stream'],
         ['a system stream id', () => acme.appendToStream('$audit', [event('E', 0)]), 'InvalidInput', 'stream'],
-        ['a stream id of 201 characters', () => acme.appendToStream('s'.repeat(201), [event('E', 0)]), 'InvalidInput', 'stream'],
-        ['a number as stream id', () => acme.appendToStream(42 as unknown as string, [event('E', 0)]), 'InvalidInput', 'stream'],
-        ['an event without a type', () => acme.appendToStream('s-1', [{ data: 1 } as never]), 'InvalidInput', 'events.0.type'],
-        ['a type with a space', () => acme.appendToStream('s-1', [{ type: 'Order Placed', data: 1 }]), 'InvalidInput', 'events.0.type'],
-        ['data that is undefined', () => acme.appendToStream('s-1', [{ type: 'E', data: undefined as never }]), 'InvalidInput', 'events.0.data'],
-        ['data holding a function', () => acme.appendToStream('s-1', [{ type: 'E', data: { f: (() => 1) as never } }]), 'InvalidInput', 'events.0.data'],
-        ['data holding NaN', () => acme.appendToStream('s-1', [{ type: 'E', data: { n: Number.NaN } }]), 'InvalidInput', 'events.0.data'],
-        ['data holding a Date', () => acme.appendToStream('s-1', [{ type: 'E', data: { d: new Date() as never } }]), 'InvalidInput', 'events.0.data'],
-        ['data holding a bigint', () => acme.appendToStream('s-1', [{ type: 'E', data: { b: 1n as never } }]), 'InvalidInput', 'events.0.data'],
-        ['metadata that is an array', () => acme.appendToStream('s-1', [{ type: 'E', data: 1, metadata: [] as never }]), 'InvalidInput', 'events.0.metadata'],
-        ['an id that is not a UUID', () => acme.appendToStream('s-1', [{ id: 'abc', type: 'E', data: 1 }]), 'InvalidInput', 'events.0.id'],
-        ['events that are not an array', () => acme.appendToStream('s-1', '[{"type":"E"}]' as never), 'InvalidInput', 'events'],
+        [
+          'a stream id of 201 characters',
+          () => acme.appendToStream('s'.repeat(201), [event('E', 0)]),
+          'InvalidInput',
+          'stream',
+        ],
+        [
+          'a number as stream id',
+          () => acme.appendToStream(42 as unknown as string, [event('E', 0)]),
+          'InvalidInput',
+          'stream',
+        ],
+        [
+          'an event without a type',
+          () => acme.appendToStream('s-1', [{ data: 1 } as never]),
+          'InvalidInput',
+          'events.0.type',
+        ],
+        [
+          'a type with a space',
+          () => acme.appendToStream('s-1', [{ type: 'Order Placed', data: 1 }]),
+          'InvalidInput',
+          'events.0.type',
+        ],
+        [
+          'data that is undefined',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: undefined as never }]),
+          'InvalidInput',
+          'events.0.data',
+        ],
+        [
+          'data holding a function',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: { f: (() => 1) as never } }]),
+          'InvalidInput',
+          'events.0.data',
+        ],
+        [
+          'data holding NaN',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: { n: Number.NaN } }]),
+          'InvalidInput',
+          'events.0.data',
+        ],
+        [
+          'data holding a Date',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: { d: new Date() as never } }]),
+          'InvalidInput',
+          'events.0.data',
+        ],
+        [
+          'data holding a bigint',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: { b: 1n as never } }]),
+          'InvalidInput',
+          'events.0.data',
+        ],
+        [
+          'metadata that is an array',
+          () => acme.appendToStream('s-1', [{ type: 'E', data: 1, metadata: [] as never }]),
+          'InvalidInput',
+          'events.0.metadata',
+        ],
+        [
+          'an id that is not a UUID',
+          () => acme.appendToStream('s-1', [{ id: 'abc', type: 'E', data: 1 }]),
+          'InvalidInput',
+          'events.0.id',
+        ],
+        [
+          'events that are not an array',
+          () => acme.appendToStream('s-1', '[{"type":"E"}]' as never),
+          'InvalidInput',
+          'events',
+        ],
         ['an empty batch', () => acme.appendToStream('s-1', []), 'InvalidInput', 'events'],
-        ['a negative expected version', () => acme.appendToStream('s-1', [event('E', 0)], { expected: -2 }), 'InvalidInput', 'options.expected'],
-        ['an unknown expected keyword', () => acme.appendToStream('s-1', [event('E', 0)], { expected: 'latest' as never }), 'InvalidInput', 'options.expected'],
+        [
+          'a negative expected version',
+          () => acme.appendToStream('s-1', [event('E', 0)], { expected: -2 }),
+          'InvalidInput',
+          'options.expected',
+        ],
+        [
+          'an unknown expected keyword',
+          () => acme.appendToStream('s-1', [event('E', 0)], { expected: 'latest' as never }),
+          'InvalidInput',
+          'options.expected',
+        ],
         [
           'the same id twice in one append',
           () =>
@@ -255,7 +339,12 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
             scope.appendToStream('s-1', [event('E', 0), { type: 'E', data: { blob: 'x'.repeat(3000) } }]),
           );
           expect(big).toMatchObject({ _tag: 'EventTooLarge', code: 'PALISADE_EVENT_TOO_LARGE', index: 1, limit: 2048 });
-          const many = await fails(scope.appendToStream('s-1', Array.from({ length: 6 }, (_, i) => event('E', i))));
+          const many = await fails(
+            scope.appendToStream(
+              's-1',
+              Array.from({ length: 6 }, (_, i) => event('E', i)),
+            ),
+          );
           expect(many).toMatchObject({ _tag: 'BatchTooLarge', count: 6, limit: 5 });
           expect(await collect(scope)).toEqual([]);
         } finally {
@@ -281,7 +370,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
 
       it('never echoes the refused value in the error', async () => {
         const secret = 'hunter2-secret-value';
-        const error = await fails(acme.appendToStream(`order ${secret}`, [{ type: 'E', data: { n: Number.NaN, secret } }]));
+        const error = await fails(
+          acme.appendToStream(`order ${secret}`, [{ type: 'E', data: { n: Number.NaN, secret } }]),
+        );
         expect(JSON.stringify(error)).not.toContain(secret);
       });
     });
@@ -317,7 +408,11 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       it('catches up on history, then receives live events, in order', async () => {
         await ok(acme.appendToStream('s-1', [event('E', 1), event('E', 2)]));
         const seen: number[] = [];
-        const subscription = acme.subscribe({ subscriber: 'projector', batchSize: 2, handler: (e) => void seen.push(e.position) });
+        const subscription = acme.subscribe({
+          subscriber: 'projector',
+          batchSize: 2,
+          handler: (e) => void seen.push(e.position),
+        });
         if (subscription._tag === 'Left') throw new Error(subscription.left.message);
         await waitFor(() => seen.length === 2);
         await ok(acme.appendToStream('s-2', [event('E', 3)]));
@@ -338,9 +433,14 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         await ok(acme.appendToStream('s-1', [event('E', 4)]));
 
         // A restart: a new store over the same storage (reopened from scratch where it is shared).
-        const restarted = opened.storage.shared === undefined ? opened.store : new EventStore(await reopenShared(opened.storage), { pollIntervalMs: 50 });
+        const restarted =
+          opened.storage.shared === undefined
+            ? opened.store
+            : new EventStore(await reopenShared(opened.storage), { pollIntervalMs: 50 });
         const second: number[] = [];
-        const two = restarted.forTenant(tenantId('acme')).subscribe({ subscriber: 'mailer', handler: (e) => void second.push(e.position) });
+        const two = restarted
+          .forTenant(tenantId('acme'))
+          .subscribe({ subscriber: 'mailer', handler: (e) => void second.push(e.position) });
         if (two._tag === 'Left') throw new Error(two.left.message);
         await waitFor(() => second.length === 1);
         await two.right.stop();
@@ -402,7 +502,10 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
             try {
               const model = new Map<string, { stream: string; marker: string }[]>();
               for (const a of appends) {
-                const events = Array.from({ length: a.count }, () => ({ type: 'E', data: { tenant: a.tenant, marker: a.marker } }));
+                const events = Array.from({ length: a.count }, () => ({
+                  type: 'E',
+                  data: { tenant: a.tenant, marker: a.marker },
+                }));
                 await ok(local.tenant(a.tenant).appendToStream(a.stream, events));
                 const list = model.get(a.tenant) ?? [];
                 list.push(...events.map(() => ({ stream: a.stream, marker: a.marker })));
@@ -413,7 +516,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
                 const mine = model.get(name) ?? [];
                 const log = await ok(scope.readLog({ limit: 10_000 }));
                 expect(log.events.map((e) => e.position)).toEqual(mine.map((_, i) => i + 1));
-                expect(log.events.every((e) => e.tenant === name && (e.data as { tenant: string }).tenant === name)).toBe(true);
+                expect(
+                  log.events.every((e) => e.tenant === name && (e.data as { tenant: string }).tenant === name),
+                ).toBe(true);
                 for (const stream of ['shared', 'order-1', 'order-2', 'x']) {
                   const expected = mine.filter((m) => m.stream === stream);
                   const read = await ok(scope.readStream(stream));
@@ -421,7 +526,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
                   expect(read.every((e) => e.tenant === name)).toBe(true);
                   const back = await ok(scope.readStream(stream, { direction: 'backwards' }));
                   expect(back).toHaveLength(expected.length);
-                  expect(await ok(scope.streamVersion(stream))).toBe(expected.length === 0 ? null : expected.length - 1);
+                  expect(await ok(scope.streamVersion(stream))).toBe(
+                    expected.length === 0 ? null : expected.length - 1,
+                  );
                 }
                 const listed = await ok(scope.listStreams());
                 expect(listed.streams.map((s) => s.stream)).toEqual([...new Set(mine.map((m) => m.stream))].sort());
@@ -458,7 +565,9 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         }
         const startAt = Date.now() + 1500;
         const outputs = await Promise.all(
-          Array.from({ length: 4 }, () => runChild({ ...shared, tenant: 'acme', command: 'race', stream: 'contended', startAt, batch: 1 })),
+          Array.from({ length: 4 }, () =>
+            runChild({ ...shared, tenant: 'acme', command: 'race', stream: 'contended', startAt, batch: 1 }),
+          ),
         );
         const results = outputs.map((o) => JSON.parse(o.stdout.trim()) as { ok: boolean; tag?: string });
         expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -505,7 +614,9 @@ const runChild = (job: Record<string, unknown>): Promise<{ stdout: string; code:
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve({ stdout, code }) : reject(new Error(`child exited ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve({ stdout, code }) : reject(new Error(`child exited ${code}: ${stderr}`)),
+    );
   });
 
 /** Starts a writer, lets it commit a few batches, then SIGKILLs it at an arbitrary moment. */
@@ -515,7 +626,8 @@ const killMidway = (job: Record<string, unknown>): Promise<void> =>
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('started')) setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(Math.random() * 200));
+      if (d.toString().includes('started'))
+        setTimeout(() => child.kill('SIGKILL'), 150 + Math.floor(Math.random() * 200));
     });
     child.on('exit', (code, signal) =>
       signal === 'SIGKILL' ? resolve() : reject(new Error(`writer ended before it was killed (${code}): ${stderr}`)),

@@ -20,8 +20,20 @@ export interface SecretCacheOptions {
 
 export type SecretEvent =
   | { readonly type: 'resolved'; readonly secret: string; readonly backend: string; readonly version: string }
-  | { readonly type: 'rotated'; readonly secret: string; readonly backend: string; readonly version: string; readonly previousVersion: string }
-  | { readonly type: 'stale_served'; readonly secret: string; readonly backend: string; readonly version: string; readonly code: string }
+  | {
+      readonly type: 'rotated';
+      readonly secret: string;
+      readonly backend: string;
+      readonly version: string;
+      readonly previousVersion: string;
+    }
+  | {
+      readonly type: 'stale_served';
+      readonly secret: string;
+      readonly backend: string;
+      readonly version: string;
+      readonly code: string;
+    }
   | { readonly type: 'failed'; readonly secret: string; readonly code: string };
 
 interface Entry {
@@ -58,7 +70,13 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
       if (startedIn === generation) entries.set(key, { resolved: outcome.right, fetchedAt: at });
       const r = outcome.right;
       if (previous !== undefined && previous.resolved.version !== r.version) {
-        emit({ type: 'rotated', secret: key, backend: r.backend, version: r.version, previousVersion: previous.resolved.version });
+        emit({
+          type: 'rotated',
+          secret: key,
+          backend: r.backend,
+          version: r.version,
+          previousVersion: previous.resolved.version,
+        });
       } else if (previous === undefined) {
         emit({ type: 'resolved', secret: key, backend: r.backend, version: r.version });
       }
@@ -69,7 +87,13 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
       outcome.left._tag === 'SecretBackendFailed' &&
       at - previous.fetchedAt <= options.ttlMs + options.staleIfErrorMs;
     if (canServeStale) {
-      emit({ type: 'stale_served', secret: key, backend: previous.resolved.backend, version: previous.resolved.version, code: outcome.left.code });
+      emit({
+        type: 'stale_served',
+        secret: key,
+        backend: previous.resolved.backend,
+        version: previous.resolved.version,
+        code: outcome.left.code,
+      });
       return E.right({ ...previous.resolved, stale: true });
     }
     if (outcome.left._tag === 'SecretNotFound') entries.delete(key);
@@ -77,19 +101,21 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
     return outcome;
   };
 
-  const resolve = (input: Parameters<SecretSource['resolve']>[0]): TE.TaskEither<SecretError, ResolvedSecret> => async () => {
-    const parsed = toSecretRef(input);
-    if (E.isLeft(parsed)) return parsed;
-    const key = formatSecretRef(parsed.right);
-    if (isClosed) return E.left(secretBackendFailed('cache', key, 'closed', 'the secret resolver is closed'));
-    const entry = entries.get(key);
-    if (entry !== undefined && now() - entry.fetchedAt < options.ttlMs) return E.right(entry.resolved);
-    const pending = inFlight.get(key);
-    if (pending !== undefined) return pending;
-    const p = fetch(key).finally(() => inFlight.delete(key));
-    inFlight.set(key, p);
-    return p;
-  };
+  const resolve =
+    (input: Parameters<SecretSource['resolve']>[0]): TE.TaskEither<SecretError, ResolvedSecret> =>
+    async () => {
+      const parsed = toSecretRef(input);
+      if (E.isLeft(parsed)) return parsed;
+      const key = formatSecretRef(parsed.right);
+      if (isClosed) return E.left(secretBackendFailed('cache', key, 'closed', 'the secret resolver is closed'));
+      const entry = entries.get(key);
+      if (entry !== undefined && now() - entry.fetchedAt < options.ttlMs) return E.right(entry.resolved);
+      const pending = inFlight.get(key);
+      if (pending !== undefined) return pending;
+      const p = fetch(key).finally(() => inFlight.delete(key));
+      inFlight.set(key, p);
+      return p;
+    };
 
   return {
     resolve,

@@ -1,11 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import {
-  secretNotFound,
-  type InvalidInput,
-  type SecretBackendFailed,
-  type SecretNotFound,
-} from '../errors.js';
+import { secretNotFound, type InvalidInput, type SecretBackendFailed, type SecretNotFound } from '../errors.js';
 import type { SecretBackend } from './port.js';
 import { formatSecretRef, parseSecretRef, type SecretRef } from './reference.js';
 import type { Secret } from './secret-value.js';
@@ -67,7 +62,12 @@ export const createSecretChain = (
           continue;
         }
         if (outcome.right._tag === 'Found') {
-          return E.right({ value: outcome.right.value, version: outcome.right.version, backend: backend.name, stale: false });
+          return E.right({
+            value: outcome.right.value,
+            version: outcome.right.version,
+            backend: backend.name,
+            stale: false,
+          });
         }
       }
       return E.left(firstFailure ?? secretNotFound(formatSecretRef(ref), names));

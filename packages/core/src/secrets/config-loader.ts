@@ -35,34 +35,39 @@ export interface ResolvedConfigTree {
  * tree through `secrets`. Errors name the config path and the secret, never a
  * value; all references are tried so one error lists every problem.
  */
-export const resolveConfigSecrets = (
-  raw: unknown,
-  secrets: SecretSource,
-  source: string,
-  env: NodeJS.ProcessEnv = process.env,
-): TE.TaskEither<ConfigInvalid, ResolvedConfigTree> => async () => {
-  const references = collectSecretReferences(raw);
-  const unique = [...new Set(references.map((r) => r.reference))];
-  const outcomes = new Map<string, E.Either<SecretError, ResolvedSecret>>();
-  await Promise.all(
-    unique.map(async (reference) => {
-      outcomes.set(reference, await secrets.resolve(reference)());
-    }),
-  );
-  const bindings: SecretBinding[] = [];
-  const issues: Issue[] = [];
-  const tree = interpolateConfig(raw, '', env, issues, (reference, path, found) => {
-    const outcome = outcomes.get(reference);
-    if (outcome === undefined || E.isLeft(outcome)) {
-      found.push({ path, message: `refers to secret ${reference}, which could not be resolved: ${outcome === undefined ? 'not looked up' : describeSecretError(outcome.left)}` });
-      return undefined;
-    }
-    bindings.push({ path, reference, backend: outcome.right.backend, version: outcome.right.version });
-    // The one place config secrets are revealed: the decoded config must hold the plain string.
-    return outcome.right.value.reveal();
-  });
-  return issues.length > 0 ? E.left(configInvalid(source, issues)) : E.right({ tree, bindings });
-};
+export const resolveConfigSecrets =
+  (
+    raw: unknown,
+    secrets: SecretSource,
+    source: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ): TE.TaskEither<ConfigInvalid, ResolvedConfigTree> =>
+  async () => {
+    const references = collectSecretReferences(raw);
+    const unique = [...new Set(references.map((r) => r.reference))];
+    const outcomes = new Map<string, E.Either<SecretError, ResolvedSecret>>();
+    await Promise.all(
+      unique.map(async (reference) => {
+        outcomes.set(reference, await secrets.resolve(reference)());
+      }),
+    );
+    const bindings: SecretBinding[] = [];
+    const issues: Issue[] = [];
+    const tree = interpolateConfig(raw, '', env, issues, (reference, path, found) => {
+      const outcome = outcomes.get(reference);
+      if (outcome === undefined || E.isLeft(outcome)) {
+        found.push({
+          path,
+          message: `refers to secret ${reference}, which could not be resolved: ${outcome === undefined ? 'not looked up' : describeSecretError(outcome.left)}`,
+        });
+        return undefined;
+      }
+      bindings.push({ path, reference, backend: outcome.right.backend, version: outcome.right.version });
+      // The one place config secrets are revealed: the decoded config must hold the plain string.
+      return outcome.right.value.reveal();
+    });
+    return issues.length > 0 ? E.left(configInvalid(source, issues)) : E.right({ tree, bindings });
+  };
 
 const describeSecretError = (e: SecretError): string =>
   e._tag === 'SecretBackendFailed'
@@ -85,12 +90,18 @@ export const buildSecretBackends = (
     const path = `secrets.backends.${i}`;
     const plugin = plugins.find((p) => p.kind === entry.kind);
     if (plugin === undefined) {
-      issues.push({ path: `${path}.kind`, message: `no secret backend plugin of kind '${entry.kind}' is installed (installed: ${plugins.map((p) => p.kind).join(', ') || 'none'})` });
+      issues.push({
+        path: `${path}.kind`,
+        message: `no secret backend plugin of kind '${entry.kind}' is installed (installed: ${plugins.map((p) => p.kind).join(', ') || 'none'})`,
+      });
       return;
     }
     const name = entry.name ?? entry.kind;
     if (names.has(name)) {
-      issues.push({ path: `${path}.name`, message: `backend name '${name}' is used twice; give each backend a distinct name` });
+      issues.push({
+        path: `${path}.name`,
+        message: `backend name '${name}' is used twice; give each backend a distinct name`,
+      });
       return;
     }
     names.add(name);
@@ -138,7 +149,10 @@ export interface LoadedConfigWithSecrets<C> {
    * once after `secrets.invalidate()`) and decodes anew; `changed` lists the
    * config paths whose secret version changed.
    */
-  refresh(): TE.TaskEither<ConfigInvalid, { readonly config: C; readonly bindings: readonly SecretBinding[]; readonly changed: readonly string[] }>;
+  refresh(): TE.TaskEither<
+    ConfigInvalid,
+    { readonly config: C; readonly bindings: readonly SecretBinding[]; readonly changed: readonly string[] }
+  >;
   close(): Promise<void>;
 }
 
@@ -168,11 +182,21 @@ export function loadConfigWithSecrets<C>(
     const raw = parsed.right;
 
     const sectionIssues: Issue[] = [];
-    const rawSection = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['secrets'] : undefined;
-    const sectionTree = interpolateConfig(rawSection ?? {}, 'secrets', env, sectionIssues, (reference, path, issues) => {
-      issues.push({ path, message: `refers to secret ${reference}, but the secrets section is read before any secret backend exists: use \${ENV} here` });
-      return undefined;
-    });
+    const rawSection =
+      typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['secrets'] : undefined;
+    const sectionTree = interpolateConfig(
+      rawSection ?? {},
+      'secrets',
+      env,
+      sectionIssues,
+      (reference, path, issues) => {
+        issues.push({
+          path,
+          message: `refers to secret ${reference}, but the secrets section is read before any secret backend exists: use \${ENV} here`,
+        });
+        return undefined;
+      },
+    );
     if (sectionIssues.length > 0) return E.left(configInvalid(source, sectionIssues));
     const section = SecretsSection.decode(sectionTree);
     if (E.isLeft(section)) return E.left(configInvalid(source, toIssues(section.left, 'secrets')));
@@ -180,10 +204,14 @@ export function loadConfigWithSecrets<C>(
     if (E.isLeft(backends)) return backends;
 
     const secrets = createSecretResolver(backends.right, {
-      ...(section.right.fall_through_on_error !== undefined ? { fallThroughOnError: section.right.fall_through_on_error } : {}),
+      ...(section.right.fall_through_on_error !== undefined
+        ? { fallThroughOnError: section.right.fall_through_on_error }
+        : {}),
       cache: {
         ...(section.right.cache?.ttl_ms !== undefined ? { ttlMs: section.right.cache.ttl_ms } : {}),
-        ...(section.right.cache?.stale_if_error_ms !== undefined ? { staleIfErrorMs: section.right.cache.stale_if_error_ms } : {}),
+        ...(section.right.cache?.stale_if_error_ms !== undefined
+          ? { staleIfErrorMs: section.right.cache.stale_if_error_ms }
+          : {}),
       },
       ...(options.now !== undefined ? { now: options.now } : {}),
       ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),

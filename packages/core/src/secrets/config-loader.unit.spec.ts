@@ -35,7 +35,8 @@ describe('loadConfigWithSecrets', () => {
     writeFileSync(join(d, name), typeof config === 'string' ? config : JSON.stringify(config));
     return d;
   };
-  const load = (cwd: string, env: NodeJS.ProcessEnv = {}) => loadConfigWithSecrets({ cwd, env, plugins: [mapPlugin] })();
+  const load = (cwd: string, env: NodeJS.ProcessEnv = {}) =>
+    loadConfigWithSecrets({ cwd, env, plugins: [mapPlugin] })();
   const issues = async (cwd: string, env: NodeJS.ProcessEnv = {}) => {
     const r = await load(cwd, env);
     return E.isLeft(r) ? r.left.issues : [];
@@ -49,7 +50,11 @@ describe('loadConfigWithSecrets', () => {
     );
     const r = await load(cwd, { HOST: 'db.internal' });
     if (E.isLeft(r)) throw new Error(r.left.message);
-    expect(r.right.config.storage).toEqual({ kind: 'sqlite', dsn: 'postgres://app:pw-value@db.internal/db', list: ['A', '${secret:a}'] });
+    expect(r.right.config.storage).toEqual({
+      kind: 'sqlite',
+      dsn: 'postgres://app:pw-value@db.internal/db',
+      list: ['A', '${secret:a}'],
+    });
     expect(r.right.bindings).toEqual([
       { path: 'storage.dsn', reference: 'db/password', backend: 'primary', version: 'v1' },
       { path: 'storage.list.0', reference: 'a', backend: 'primary', version: 'v1' },
@@ -58,7 +63,9 @@ describe('loadConfigWithSecrets', () => {
 
   it('the sync parseConfig refuses secret references instead of keeping them as literal text', () => {
     const r = parseConfig('storage:\n  kind: sqlite\n  password: ${secret:db/password}\n', 'x.yaml', {});
-    expect(E.isLeft(r) && r.left.issues).toEqual([{ path: 'storage.password', message: expect.stringContaining('loadConfigWithSecrets') as unknown }]);
+    expect(E.isLeft(r) && r.left.issues).toEqual([
+      { path: 'storage.password', message: expect.stringContaining('loadConfigWithSecrets') as unknown },
+    ]);
   });
 
   it('names the path and the secret for not found and failed lookups, and lists every problem', async () => {
@@ -74,7 +81,10 @@ describe('loadConfigWithSecrets', () => {
   });
 
   it('a secret that decodes to the wrong type is an error naming the path, not the value', async () => {
-    const cwd = withConfig({ secrets: { backends: [{ kind: 'map', values: { n: 'not-a-number-value' } }] }, limits: { max_event_bytes: '${secret:n}' } });
+    const cwd = withConfig({
+      secrets: { backends: [{ kind: 'map', values: { n: 'not-a-number-value' } }] },
+      limits: { max_event_bytes: '${secret:n}' },
+    });
     const r = await load(cwd);
     expect(E.isLeft(r) && r.left.issues.map((i) => i.path)).toEqual(['limits.max_event_bytes']);
     expect(JSON.stringify(r)).not.toContain('not-a-number-value');
@@ -82,26 +92,51 @@ describe('loadConfigWithSecrets', () => {
 
   it('refuses secret references inside the secrets section, which is read before any backend exists', async () => {
     const cwd = withConfig({ secrets: { backends: [{ kind: 'map', values: { a: '${secret:b}' } }] } });
-    expect(await issues(cwd)).toEqual([{ path: 'secrets.backends.0.values.a', message: expect.stringContaining('use ${ENV} here') as unknown }]);
+    expect(await issues(cwd)).toEqual([
+      { path: 'secrets.backends.0.values.a', message: expect.stringContaining('use ${ENV} here') as unknown },
+    ]);
   });
 
   it('reports unknown kinds, duplicate names, wrong option types and wrong cache types with their paths', async () => {
     const cwd = withConfig({
       secrets: {
-        backends: [{ kind: 'map', values: {} }, { kind: 'map', values: {} }, { kind: 'ldap' }, { kind: 'map', name: 'm2', values: { a: 1 }, extra: true }],
+        backends: [
+          { kind: 'map', values: {} },
+          { kind: 'map', values: {} },
+          { kind: 'ldap' },
+          { kind: 'map', name: 'm2', values: { a: 1 }, extra: true },
+        ],
         cache: { ttl_ms: '1s', stale_if_error_ms: -1 },
         fall_through_on_error: 'yes',
       },
     });
     const found = (await issues(cwd)).map((i) => i.path);
     expect(found).toEqual(['secrets.cache.ttl_ms', 'secrets.cache.stale_if_error_ms', 'secrets.fall_through_on_error']);
-    const cwd2 = withConfig({ secrets: { backends: [{ kind: 'map', values: {} }, { kind: 'map', values: {} }, { kind: 'ldap' }, { kind: 'map', name: 'm2', values: { a: 1 } }, { kind: 'map', name: 'm3', values: {}, extra: true }] } });
+    const cwd2 = withConfig({
+      secrets: {
+        backends: [
+          { kind: 'map', values: {} },
+          { kind: 'map', values: {} },
+          { kind: 'ldap' },
+          { kind: 'map', name: 'm2', values: { a: 1 } },
+          { kind: 'map', name: 'm3', values: {}, extra: true },
+        ],
+      },
+    });
     const paths = (await issues(cwd2)).map((i) => i.path);
-    expect(paths).toEqual(['secrets.backends.1.name', 'secrets.backends.2.kind', 'secrets.backends.3.values.a', 'secrets.backends.4.extra']);
+    expect(paths).toEqual([
+      'secrets.backends.1.name',
+      'secrets.backends.2.kind',
+      'secrets.backends.3.values.a',
+      'secrets.backends.4.extra',
+    ]);
   });
 
   it('reports a malformed config file without quoting it', async () => {
-    for (const text of ['{"secrets": {"backends": [ "leaky-secret-text" ', '{"storage": {"password": leaky-secret-text}}']) {
+    for (const text of [
+      '{"secrets": {"backends": [ "leaky-secret-text" ',
+      '{"storage": {"password": leaky-secret-text}}',
+    ]) {
       const r = await load(withConfig(text, 'palisade.config.json'));
       expect(E.isLeft(r) && r.left.code).toBe('PALISADE_CONFIG_INVALID');
       expect(JSON.stringify(r)).not.toContain('leaky');

@@ -12,8 +12,7 @@ import { Secret } from './secret-value.js';
  * never look like a backend that does not have the secret.
  */
 export type SecretLookup =
-  | { readonly _tag: 'Found'; readonly value: Secret; readonly version: string }
-  | { readonly _tag: 'NotFound' };
+  { readonly _tag: 'Found'; readonly value: Secret; readonly version: string } | { readonly _tag: 'NotFound' };
 
 /** The port every secret backend implements. */
 export interface SecretBackend {
@@ -77,7 +76,15 @@ export const selectField = (
     parsed = JSON.parse(raw);
   } catch {
     // The parser's message can quote the text: it is not kept.
-    return { _tag: 'Left', left: secretBackendFailed(backend, ref.name, 'malformed', `is not a JSON object, so field '${ref.field}' cannot be read`) };
+    return {
+      _tag: 'Left',
+      left: secretBackendFailed(
+        backend,
+        ref.name,
+        'malformed',
+        `is not a JSON object, so field '${ref.field}' cannot be read`,
+      ),
+    };
   }
   return selectObjectField(backend, ref, parsed, version);
 };
@@ -94,13 +101,20 @@ export const selectObjectField = (
     return { _tag: 'Left', left: secretBackendFailed(backend, ref.name, 'malformed', 'is not a JSON object') };
   }
   if (field === undefined) {
-    return { _tag: 'Left', left: secretBackendFailed(backend, ref.name, 'missing_key', 'is a JSON object: name a field with #field') };
+    return {
+      _tag: 'Left',
+      left: secretBackendFailed(backend, ref.name, 'missing_key', 'is a JSON object: name a field with #field'),
+    };
   }
   if (!Object.prototype.hasOwnProperty.call(data, field)) {
     return { _tag: 'Left', left: secretBackendFailed(backend, ref.name, 'missing_key', `has no field '${field}'`) };
   }
   const value = (data as Record<string, unknown>)[field];
   if (typeof value === 'string') return { _tag: 'Right', right: found(value, version) };
-  if (typeof value === 'number' || typeof value === 'boolean') return { _tag: 'Right', right: found(String(value), version) };
-  return { _tag: 'Left', left: secretBackendFailed(backend, ref.name, 'malformed', `field '${field}' is not a string, number or boolean`) };
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return { _tag: 'Right', right: found(String(value), version) };
+  return {
+    _tag: 'Left',
+    left: secretBackendFailed(backend, ref.name, 'malformed', `field '${field}' is not a string, number or boolean`),
+  };
 };

@@ -34,7 +34,10 @@ export const parseSecretRef = (text: string): E.Either<InvalidInput, SecretRef> 
   const segments = name.split('/');
   if (!segments.every((s) => SEGMENT.test(s) && s !== '.' && s !== '..')) {
     return E.left(
-      invalidAt('secret', `'${describe(name)}' is not a valid secret name (slash-separated segments of letters, digits, '_', '.', '-')`),
+      invalidAt(
+        'secret',
+        `'${describe(name)}' is not a valid secret name (slash-separated segments of letters, digits, '_', '.', '-')`,
+      ),
     );
   }
   if (field !== undefined && !TOKEN.test(field)) {

@@ -15,7 +15,10 @@ export const createSecretResolver = (
   options: SecretResolverOptions = {},
 ): SecretSource =>
   createSecretCache(
-    createSecretChain(backends, options.fallThroughOnError === undefined ? {} : { fallThroughOnError: options.fallThroughOnError }),
+    createSecretChain(
+      backends,
+      options.fallThroughOnError === undefined ? {} : { fallThroughOnError: options.fallThroughOnError },
+    ),
     {
       ttlMs: options.cache?.ttlMs ?? DEFAULT_SECRET_CACHE.ttlMs,
       staleIfErrorMs: options.cache?.staleIfErrorMs ?? DEFAULT_SECRET_CACHE.staleIfErrorMs,

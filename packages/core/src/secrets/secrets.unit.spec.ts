@@ -24,7 +24,9 @@ const scripted = (name: string, answers: Record<string, string | undefined>) => 
       calls.push(ref.name);
       const answer = answers[ref.name];
       if (answer === 'fail') return TE.left(secretBackendFailed(name, ref.name, 'unreachable', 'connection refused'));
-      return TE.right<SecretBackendFailed, SecretLookup>(answer === undefined ? notFound : found(answer, `v-${answer.length}-${answer.slice(-1)}`));
+      return TE.right<SecretBackendFailed, SecretLookup>(
+        answer === undefined ? notFound : found(answer, `v-${answer.length}-${answer.slice(-1)}`),
+      );
     },
     close: () => Promise.resolve(),
   };
@@ -58,10 +60,25 @@ describe('secret references', () => {
   it('parses name, @version and #field', () => {
     expect(parseSecretRef('db/password')).toEqual(E.right({ name: 'db/password' }));
     expect(parseSecretRef('db/creds#password')).toEqual(E.right({ name: 'db/creds', field: 'password' }));
-    expect(parseSecretRef('db/creds@AWSPREVIOUS#password')).toEqual(E.right({ name: 'db/creds', version: 'AWSPREVIOUS', field: 'password' }));
+    expect(parseSecretRef('db/creds@AWSPREVIOUS#password')).toEqual(
+      E.right({ name: 'db/creds', version: 'AWSPREVIOUS', field: 'password' }),
+    );
   });
   it('refuses traversal, empty segments, absolute names and junk, without echoing long input', () => {
-    for (const bad of ['', '../etc/passwd', 'a/../b', 'a//b', '/abs', 'a/', 'a/.', 'a b', 'a#', 'a@', 'a#b#c', 'x'.repeat(600)]) {
+    for (const bad of [
+      '',
+      '../etc/passwd',
+      'a/../b',
+      'a//b',
+      '/abs',
+      'a/',
+      'a/.',
+      'a b',
+      'a#',
+      'a@',
+      'a#b#c',
+      'x'.repeat(600),
+    ]) {
       const r = parseSecretRef(bad);
       expect(E.isLeft(r), bad).toBe(true);
       if (E.isLeft(r)) expect(r.left.message.length).toBeLessThan(300);
@@ -71,10 +88,19 @@ describe('secret references', () => {
     const segment = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,12}$/).filter((s) => s !== '.' && s !== '..');
     const token = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,12}$/);
     fc.assert(
-      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.option(token, { nil: undefined }), fc.option(token, { nil: undefined }), (segments, version, field) => {
-        const ref: SecretRef = { name: segments.join('/'), ...(version !== undefined ? { version } : {}), ...(field !== undefined ? { field } : {}) };
-        expect(parseSecretRef(formatSecretRef(ref))).toEqual(E.right(ref));
-      }),
+      fc.property(
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.option(token, { nil: undefined }),
+        fc.option(token, { nil: undefined }),
+        (segments, version, field) => {
+          const ref: SecretRef = {
+            name: segments.join('/'),
+            ...(version !== undefined ? { version } : {}),
+            ...(field !== undefined ? { field } : {}),
+          };
+          expect(parseSecretRef(formatSecretRef(ref))).toEqual(E.right(ref));
+        },
+      ),
     );
   });
   it('never accepts a name with a . or .. segment (property)', () => {
@@ -121,7 +147,12 @@ describe('chain', () => {
 
   it('not found anywhere is SecretNotFound naming the backends asked', async () => {
     const r = await createSecretChain([scripted('a', {}).backend, scripted('b', {}).backend]).resolve('nope')();
-    expect(E.isLeft(r) && r.left).toMatchObject({ _tag: 'SecretNotFound', code: 'PALISADE_SECRET_NOT_FOUND', secret: 'nope', backends: ['a', 'b'] });
+    expect(E.isLeft(r) && r.left).toMatchObject({
+      _tag: 'SecretNotFound',
+      code: 'PALISADE_SECRET_NOT_FOUND',
+      secret: 'nope',
+      backends: ['a', 'b'],
+    });
     const none = await createSecretChain([]).resolve('nope')();
     expect(E.isLeft(none) && none.left.message).toContain('no secret backend is configured');
   });
@@ -130,7 +161,12 @@ describe('chain', () => {
     const a = scripted('vault', { k: 'fail' });
     const b = scripted('env', { k: 'fallback-value' });
     const r = await createSecretChain([a.backend, b.backend]).resolve('k')();
-    expect(E.isLeft(r) && r.left).toMatchObject({ _tag: 'SecretBackendFailed', backend: 'vault', reason: 'unreachable', retryable: true });
+    expect(E.isLeft(r) && r.left).toMatchObject({
+      _tag: 'SecretBackendFailed',
+      backend: 'vault',
+      reason: 'unreachable',
+      retryable: true,
+    });
     expect(b.calls).toEqual([]);
   });
 
@@ -156,7 +192,11 @@ describe('cache', () => {
     const s = scripted('b', { k: 'value-one' });
     let clock = 0;
     const events: SecretEvent[] = [];
-    const cache = createSecretResolver([s.backend], { cache: { ttlMs, staleIfErrorMs }, now: () => clock, onEvent: (e) => events.push(e) });
+    const cache = createSecretResolver([s.backend], {
+      cache: { ttlMs, staleIfErrorMs },
+      now: () => clock,
+      onEvent: (e) => events.push(e),
+    });
     return { s, cache, events, tick: (ms: number) => (clock += ms) };
   };
 

@@ -50,7 +50,15 @@ export class ContractVault {
   url = '';
 
   constructor(private readonly now: () => number = Date.now) {
-    this.tokens.set(this.rootToken, { namespace: '', canRead: true, canWrite: true, renewable: false, ttlMs: 0, maxExpiresAt: Infinity, expiresAt: Infinity });
+    this.tokens.set(this.rootToken, {
+      namespace: '',
+      canRead: true,
+      canWrite: true,
+      renewable: false,
+      ttlMs: 0,
+      maxExpiresAt: Infinity,
+      expiresAt: Infinity,
+    });
   }
 
   async start(): Promise<this> {
@@ -67,7 +75,14 @@ export class ContractVault {
   }
 
   /** A token as `vault token create` would make it. */
-  createToken(o: { ttlSeconds: number; maxTtlSeconds?: number; renewable?: boolean; canRead?: boolean; canWrite?: boolean; namespace?: string }): string {
+  createToken(o: {
+    ttlSeconds: number;
+    maxTtlSeconds?: number;
+    renewable?: boolean;
+    canRead?: boolean;
+    canWrite?: boolean;
+    namespace?: string;
+  }): string {
     const token = `hvs.${randomBytes(12).toString('hex')}`;
     const at = this.now();
     this.tokens.set(token, {
@@ -114,9 +129,25 @@ export class ContractVault {
   }
 
   private issue(role: LoginRole): Record<string, unknown> {
-    const token = this.createToken({ ttlSeconds: role.ttlSeconds, maxTtlSeconds: role.maxTtlSeconds, renewable: true, canRead: role.canRead ?? true, ...(role.namespace !== undefined ? { namespace: role.namespace } : {}) });
+    const token = this.createToken({
+      ttlSeconds: role.ttlSeconds,
+      maxTtlSeconds: role.maxTtlSeconds,
+      renewable: true,
+      canRead: role.canRead ?? true,
+      ...(role.namespace !== undefined ? { namespace: role.namespace } : {}),
+    });
     this.stats.logins++;
-    return { auth: { client_token: token, accessor: randomBytes(8).toString('hex'), policies: ['default', 'app'], token_policies: ['default', 'app'], metadata: null, lease_duration: role.ttlSeconds, renewable: true } };
+    return {
+      auth: {
+        client_token: token,
+        accessor: randomBytes(8).toString('hex'),
+        policies: ['default', 'app'],
+        token_policies: ['default', 'app'],
+        metadata: null,
+        lease_duration: role.ttlSeconds,
+        renewable: true,
+      },
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,7 +157,8 @@ export class ContractVault {
     };
     const denied = (): void => send(403, { errors: ['permission denied'] });
     const failure = this.failures.shift();
-    if (failure !== undefined) return send(failure, { errors: [failure === 503 ? 'Vault is sealed' : 'internal error'] });
+    if (failure !== undefined)
+      return send(failure, { errors: [failure === 503 ? 'Vault is sealed' : 'internal error'] });
 
     const url = new URL(req.url ?? '/', 'http://vault');
     const namespace = String(req.headers['x-vault-namespace'] ?? '').replace(/^\/+|\/+$/g, '');
@@ -165,7 +197,17 @@ export class ContractVault {
 
     if (req.method === 'GET' && path === 'auth/token/lookup-self') {
       const ttl = Number.isFinite(token.expiresAt) ? Math.floor((token.expiresAt - at) / 1000) : 0;
-      return send(200, { data: { id: tokenId, ttl, creation_ttl: token.ttlMs / 1000, renewable: token.renewable, policies: ['default'], explicit_max_ttl: 0, expire_time: Number.isFinite(token.expiresAt) ? new Date(token.expiresAt).toISOString() : null } });
+      return send(200, {
+        data: {
+          id: tokenId,
+          ttl,
+          creation_ttl: token.ttlMs / 1000,
+          renewable: token.renewable,
+          policies: ['default'],
+          explicit_max_ttl: 0,
+          expire_time: Number.isFinite(token.expiresAt) ? new Date(token.expiresAt).toISOString() : null,
+        },
+      });
     }
     if ((req.method === 'POST' || req.method === 'PUT') && path === 'auth/token/renew-self') {
       if (!token.renewable || token.ttlMs === 0) return send(400, { errors: ['lease is not renewable'] });
@@ -173,8 +215,18 @@ export class ContractVault {
       this.stats.renewals++;
       const lease = Math.floor((token.expiresAt - at) / 1000);
       return send(200, {
-        auth: { client_token: tokenId, accessor: 'acc', policies: ['default'], token_policies: ['default'], metadata: null, lease_duration: lease, renewable: true },
-        ...(token.expiresAt === token.maxExpiresAt ? { warnings: ['TTL of "1h" exceeded the effective max_ttl; TTL value is capped accordingly'] } : {}),
+        auth: {
+          client_token: tokenId,
+          accessor: 'acc',
+          policies: ['default'],
+          token_policies: ['default'],
+          metadata: null,
+          lease_duration: lease,
+          renewable: true,
+        },
+        ...(token.expiresAt === token.maxExpiresAt
+          ? { warnings: ['TTL of "1h" exceeded the effective max_ttl; TTL value is capped accordingly'] }
+          : {}),
       });
     }
 
@@ -192,16 +244,40 @@ export class ContractVault {
       const n = requested === null || requested === '0' ? versions.length : Number(requested);
       const v = versions[n - 1];
       if (v === undefined) return send(404, { errors: [] });
-      const metadata = { created_time: v.created, custom_metadata: null, deletion_time: v.deleted, destroyed: v.destroyed, version: n };
+      const metadata = {
+        created_time: v.created,
+        custom_metadata: null,
+        deletion_time: v.deleted,
+        destroyed: v.destroyed,
+        version: n,
+      };
       if (v.deleted !== '' || v.destroyed) return send(404, { request_id: 'r', data: { data: null, metadata } });
-      return send(200, { request_id: 'r', lease_id: '', renewable: false, lease_duration: 0, data: { data: v.data, metadata }, wrap_info: null, warnings: null, auth: null });
+      return send(200, {
+        request_id: 'r',
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: { data: v.data, metadata },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
     }
     if (!token.canWrite) return denied();
     if (kind === 'data' && (req.method === 'POST' || req.method === 'PUT')) {
       const data = (body as { data?: unknown } | undefined)?.data;
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) return send(400, { errors: ['no data provided'] });
+      if (typeof data !== 'object' || data === null || Array.isArray(data))
+        return send(400, { errors: ['no data provided'] });
       const version = this.put(decodeURIComponent(secretPath), data as Record<string, unknown>, namespace);
-      return send(200, { data: { created_time: new Date(at).toISOString(), custom_metadata: null, deletion_time: '', destroyed: false, version } });
+      return send(200, {
+        data: {
+          created_time: new Date(at).toISOString(),
+          custom_metadata: null,
+          deletion_time: '',
+          destroyed: false,
+          version,
+        },
+      });
     }
     if (kind === 'data' && req.method === 'DELETE') {
       const latest = versions?.[versions.length - 1];
@@ -214,7 +290,17 @@ export class ContractVault {
     }
     if (kind === 'metadata' && req.method === 'GET') {
       if (versions === undefined) return send(404, { errors: [] });
-      return send(200, { data: { current_version: versions.length, versions: Object.fromEntries(versions.map((v, i) => [String(i + 1), { created_time: v.created, deletion_time: v.deleted, destroyed: v.destroyed }])) } });
+      return send(200, {
+        data: {
+          current_version: versions.length,
+          versions: Object.fromEntries(
+            versions.map((v, i) => [
+              String(i + 1),
+              { created_time: v.created, deletion_time: v.deleted, destroyed: v.destroyed },
+            ]),
+          ),
+        },
+      });
     }
     return send(405, { errors: ['unsupported operation'] });
   }

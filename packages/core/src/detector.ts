@@ -1,0 +1,56 @@
+/*
+ * The PII detector plugin interface. Built-in detectors (`@palisade/pii-detectors`)
+ * and custom ones implement exactly this; the redaction engine knows nothing else.
+ *
+ * A detector module (what the worker pool loads by module specifier) exports
+ * `detectors`: an array of `Detector`, as a named export or as a property of the
+ * default export.
+ */
+
+/** One finding inside a string: the half-open range [start, end) in UTF-16 code units. */
+export interface DetectorSpan {
+  readonly start: number;
+  readonly end: number;
+  /** What was found, e.g. `ssn`; usually the detector's id. Used in reports and placeholders. */
+  readonly type: string;
+  /** 0..1: how sure the finder is. The engine may drop spans under a configured floor. */
+  readonly confidence: number;
+}
+
+export interface Detector {
+  /** Unique, lower-case, `[a-z][a-z0-9_]*`: what policies name in `pii_detectors` and `actions`. */
+  readonly id: string;
+  /**
+   * Lower-case literals; a string that contains none of them (compared
+   * case-insensitively) cannot hold a match, so the engine skips `find` for it.
+   * An empty array means the detector always runs.
+   */
+  readonly hints: readonly string[];
+  /** Every candidate match in `text`. Must not throw on any input and must run in linear time. */
+  find(text: string): readonly DetectorSpan[];
+  /** Optional check of one candidate's text (a checksum, say); a span that fails it is dropped. */
+  validate?(candidate: string): boolean;
+}
+
+/** What a detector plugin module exports. */
+export interface DetectorModule {
+  readonly detectors: readonly Detector[];
+}
+
+const DETECTOR_ID = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * Identity with a type check, and a check of the id's shape, so a plugin author
+ * learns of a bad id when the module loads, not when a policy names it.
+ */
+export const defineDetector = (detector: Detector): Detector => {
+  if (!DETECTOR_ID.test(detector.id)) {
+    throw new TypeError(`detector id ${JSON.stringify(detector.id)} must match ${String(DETECTOR_ID)}`);
+  }
+  if (detector.hints.some((hint) => hint.length === 0 || hint !== hint.toLowerCase())) {
+    throw new TypeError(`detector ${detector.id}: hints must be non-empty lower-case literals`);
+  }
+  return detector;
+};
+
+export const isDetectorId = (s: string): boolean => DETECTOR_ID.test(s);
