@@ -29,7 +29,7 @@ import {
   type ReadError,
 } from './errors.js';
 import type { EventId } from './ids.js';
-import { StreamId, type TenantId } from './ids.js';
+import { ReadableStreamId, StreamId, SystemStreamId, type TenantId } from './ids.js';
 import type { AppendPipeline, StorageAdapter, TenantStorage } from './ports.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
 
@@ -51,6 +51,7 @@ export interface EventStoreOptions {
 }
 
 const decodeStream = decodeWith(StreamId, 'stream');
+const decodeReadableStream = decodeWith(ReadableStreamId, 'stream');
 const decodeEvents = decodeWith(t.readonlyArray(NewEvent), 'events');
 const decodeAppendOptions = decodeWith(AppendOptions, 'options');
 const decodeReadStream = decodeWith(ReadStreamOptions, 'options');
@@ -132,12 +133,32 @@ export class TenantEventStore {
     events: readonly NewEventInput[],
     options: AppendOptions = {},
   ): TE.TaskEither<AppendError, AppendResult> {
+    return this.append(decodeStream(stream), events, options);
+  }
+
+  /**
+   * Appends to one of the tenant's system streams (see `systemStream`). For
+   * Palisade's own modules (audit, retention); events pass the same pipeline.
+   */
+  appendToSystemStream(
+    stream: StreamId,
+    events: readonly NewEventInput[],
+    options: AppendOptions = {},
+  ): TE.TaskEither<AppendError, AppendResult> {
+    return this.append(decodeWith(SystemStreamId, 'stream')(stream), events, options);
+  }
+
+  private append(
+    decodedStream: E.Either<AppendError, StreamId>,
+    events: readonly NewEventInput[],
+    options: AppendOptions,
+  ): TE.TaskEither<AppendError, AppendResult> {
     return pipe(
       this.guardOpen<AppendError>(),
       TE.chainEitherKW(() =>
         pipe(
           E.Do,
-          E.apS('stream', decodeStream(stream)),
+          E.apS('stream', decodedStream),
           E.apSW('events', decodeEvents(events)),
           E.apSW('options', decodeAppendOptions(options)),
         ),
@@ -164,7 +185,7 @@ export class TenantEventStore {
     return pipe(
       this.guardOpen<ReadError>(),
       TE.chainEitherKW(() =>
-        pipe(E.Do, E.apS('stream', decodeStream(stream)), E.apSW('options', decodeReadStream(options))),
+        pipe(E.Do, E.apS('stream', decodeReadableStream(stream)), E.apSW('options', decodeReadStream(options))),
       ),
       TE.chainEitherKW((input) => E.map(() => input)(checkLimit(input.options.limit))),
       TE.chainW(({ stream, options }) =>
@@ -202,7 +223,7 @@ export class TenantEventStore {
   streamVersion(stream: string): TE.TaskEither<ReadError, number | null> {
     return pipe(
       this.guardOpen<ReadError>(),
-      TE.chainEitherKW(() => decodeStream(stream)),
+      TE.chainEitherKW(() => decodeReadableStream(stream)),
       TE.chainW((s) => this.scope.streamVersion(s)),
     );
   }

@@ -38,6 +38,33 @@ export const StreamId = t.brand(
 );
 export type StreamId = t.TypeOf<typeof StreamId>;
 
+const SYSTEM_STREAM = /^\$[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * A system stream of a tenant (`$audit`, `$purges`): written only by Palisade
+ * itself through `appendToSystemStream`, readable by the tenant like any other.
+ * Adapters store it like any stream; the `$` keeps it out of reach of user appends.
+ */
+export const SystemStreamId: t.Type<StreamId, string, unknown> = new t.Type<StreamId, string, unknown>(
+  'SystemStreamId',
+  (u): u is StreamId => typeof u === 'string' && SYSTEM_STREAM.test(u),
+  (u, c) => (typeof u === 'string' && SYSTEM_STREAM.test(u) ? t.success(u as StreamId) : t.failure(u, c)),
+  (a) => a,
+);
+
+/** The system stream `$<name>`; `name` is lower-case letters, digits and `-`. Throws on a bad name (a bug). */
+export const systemStream = (name: string): StreamId => {
+  const id = `$${name}`;
+  if (!SYSTEM_STREAM.test(id)) throw new TypeError(`bad system stream name ${JSON.stringify(name)}`);
+  return id as StreamId;
+};
+
+export const isSystemStream = (stream: string): boolean => stream.startsWith('$');
+
+/** A stream a tenant may read: its own streams and its system streams. */
+export const ReadableStreamId = t.union([StreamId, SystemStreamId], 'StreamId');
+export type ReadableStreamId = t.TypeOf<typeof ReadableStreamId>;
+
 export interface EventTypeBrand {
   readonly EventType: unique symbol;
 }

@@ -1,5 +1,16 @@
 export * from './errors.js';
-export { EventId, EventType, StreamId, SubscriberId, TenantId, categoryOf } from './ids.js';
+export {
+  EventId,
+  EventType,
+  ReadableStreamId,
+  StreamId,
+  SubscriberId,
+  SystemStreamId,
+  TenantId,
+  categoryOf,
+  isSystemStream,
+  systemStream,
+} from './ids.js';
 export { Json, JsonObjectCodec, findNonJson, type JsonObject, type JsonPrimitive, type JsonValue } from './json.js';
 export { decodeWith, toIssues } from './decode.js';
 export { strict, PositiveInt, NonNegativeInt } from './codecs.js';

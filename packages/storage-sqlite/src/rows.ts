@@ -3,7 +3,7 @@ import * as t from 'io-ts';
 import {
   EventId,
   EventType,
-  StreamId,
+  ReadableStreamId,
   TenantId,
   storageUnavailable,
   type ExistingEvent,
@@ -22,11 +22,11 @@ import {
 const Int = t.refinement(t.number, Number.isSafeInteger, 'Integer');
 
 /** An events row in raw (array) form, in the order of EVENT_COLUMNS, checked column by column by its codec. */
-type EventRow = [TenantId, number, StreamId, number, EventId, EventType, string, string, string];
+type EventRow = [TenantId, number, ReadableStreamId, number, EventId, EventType, string, string, string];
 const EVENT_ROW_COLUMNS: readonly t.Is<unknown>[] = [
   TenantId.is,
   Int.is,
-  StreamId.is,
+  ReadableStreamId.is,
   Int.is,
   EventId.is,
   EventType.is,
@@ -39,13 +39,13 @@ const isEventRow = (row: unknown): row is EventRow =>
 
 const ExistingRow = t.type({
   event_id: EventId,
-  stream_id: StreamId,
+  stream_id: ReadableStreamId,
   version: Int,
   position: Int,
   content_hash: t.string,
 });
 
-const StreamRow = t.type({ stream_id: StreamId, version: Int });
+const StreamRow = t.type({ stream_id: ReadableStreamId, version: Int });
 
 const malformed = (table: string): StorageError =>
   storageUnavailable('sqlite', `a stored row in '${table}' is malformed`, false);

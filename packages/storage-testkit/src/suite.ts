@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventStore, type RecordedEvent, type TenantEventStore } from '@palisade/core';
+import { EventStore, systemStream, type RecordedEvent, type TenantEventStore } from '@palisade/core';
 import { collect, event, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
 import type { ConformanceTarget } from './target.js';
 
@@ -105,6 +105,21 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         const page3 = await ok(acme.listStreams({ limit: 2, after: page2.next! }));
         expect(page3.streams).toEqual([{ stream: 'orders', version: 0 }]);
         expect(page3.next).toBeNull();
+      });
+    });
+
+    describe('system streams', () => {
+      it('keeps system streams per tenant, readable by the tenant, writable only by Palisade', async () => {
+        const audit = systemStream('audit');
+        await ok(acme.appendToSystemStream(audit, [event('Recorded', 1)]));
+        await ok(globex.appendToSystemStream(audit, [event('Recorded', 2), event('Recorded', 3)]));
+        expect((await ok(acme.readStream(audit))).map((e) => [e.stream, e.data])).toEqual([['$audit', { n: 1 }]]);
+        expect(await ok(globex.streamVersion(audit))).toBe(1);
+        expect((await fails(acme.appendToStream('$audit', [event('Forged', 4)])))._tag).toBe('InvalidInput');
+        expect((await fails(acme.appendToSystemStream('order-1' as typeof audit, [event('X', 5)])))._tag).toBe(
+          'InvalidInput',
+        );
+        expect((await ok(acme.readLog())).events).toHaveLength(1);
       });
     });
 
