@@ -35,8 +35,16 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
     let start = colon;
     while (start > from && isV6Char(text.charCodeAt(start - 1))) start--;
     let end = colon + 1;
-    while (end < text.length && isV6Char(text.charCodeAt(end))) end++;
+    let colons = 1;
+    for (let c = text.charCodeAt(end); end < text.length && isV6Char(c); c = text.charCodeAt(++end)) {
+      if (c === 58) colons++;
+    }
     from = end;
+    // Every IPv6 address has at least two colons (`::` or seven separators); `key: value` has one.
+    if (colons < 2) {
+      colon = text.indexOf(':', Math.max(from, colon + 1));
+      continue;
+    }
     // A label before a lone colon (`ip:2001:db8::1`) or a colon after the address is punctuation.
     if (text.charCodeAt(start) === 58 && text.charCodeAt(start + 1) !== 58) start++;
     if (end - start > 1 && text.charCodeAt(end - 1) === 58 && text.charCodeAt(end - 2) !== 58) end--;
