@@ -1,3 +1,4 @@
+/* global console, process */
 /*
  * Bundles the redaction benchmark into a few self-contained files, so it can be
  * copied to a bigger machine and run with plain `node` (no install, no build):
