@@ -10,7 +10,7 @@ import { defineDetector, type DetectorSpan } from '@palisade/core';
  * in linear time; the character before a match is checked in code (a word
  * character there means `XEMP-...`, not an id).
  */
-const EMPLOYEE_ID = /EMP-(\d{6})(?!\d)/g;
+const EMPLOYEE_ID = /EMP-(\d{6})(?!\w)/g;
 
 /** The Luhn check digit for a string of digits. */
 export const employeeIdCheckDigit = (digits: string): number => {
