@@ -106,6 +106,45 @@ console.log(
   `adversarial / slowest normal corpus: ${fmt((rate.get('adversarial') ?? 0) / normal, 2)}×   none / dense: ${fmt((rate.get('none') ?? 0) / (rate.get('dense') ?? 1), 2)}×\n`,
 );
 
+/*
+ * Linear time, shown rather than asserted: the cost per character of a hostile
+ * run should not grow with its length. 10 KB and 1 MB runs of each shape.
+ */
+const HOSTILE: readonly (readonly [string, string])[] = [
+  ['digits', '1'],
+  ['dots', '.'],
+  ['@', '@'],
+  ['a@', 'a@'],
+  ['1.', '1.'],
+  ['1-', '1-'],
+  ['1 ', '1 '],
+  [':', ':'],
+  ['a:', 'a:'],
+  ['eyJ', 'eyJ'],
+  ['key=', 'key='],
+  ['BEGIN', '-----BEGIN PRIVATE KEY-----'],
+  ['+1 ', '+1 '],
+  ['4111 ', '4111 '],
+];
+console.log('Hostile runs, all nine detectors on one string (ns per character at 10 KB and at 1 MB; linear = ratio ~1):');
+const perChar = (text: string): number => {
+  const runs = Math.max(3, Math.ceil(3_000_000 / text.length));
+  const t = now();
+  for (let i = 0; i < runs; i++) scanText(detectors, text);
+  return ((now() - t) * 1e9) / (runs * text.length);
+};
+const hostileRows: string[] = [];
+for (const [name, unit] of HOSTILE) {
+  const small = unit.repeat(Math.ceil(10_000 / unit.length));
+  const large = unit.repeat(Math.ceil(1_000_000 / unit.length));
+  perChar(small);
+  const a = perChar(small);
+  const b = perChar(large);
+  hostileRows.push(`${name.padEnd(8)}${fmt(a, 1).padStart(8)}${fmt(b, 1).padStart(8)}${`${fmt(b / a, 2)}×`.padStart(8)}`);
+}
+console.log(`${'run'.padEnd(8)}${'10 KB'.padStart(8)}${'1 MB'.padStart(8)}${'ratio'.padStart(8)}`);
+console.log(hostileRows.join('\n') + '\n');
+
 console.log('Per detector, MB/s (find only, no hint skip):');
 console.log(`${'detector'.padEnd(16)}${corpora.map((c) => c.kind.padStart(13)).join('')}`);
 for (const d of detectors) {
