@@ -7,3 +7,4 @@ export {
   capturePrinted,
   type SecretBackendHarness,
 } from './secrets-suite.js';
+export { readDocExamples, loadDocExample, DocsExampleConfig, type DocsExample } from './doc-examples.js';
