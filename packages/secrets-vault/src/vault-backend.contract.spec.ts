@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { toIssues } from '@palisade/core';
+import { createSecretChain, toIssues } from '@palisade/core';
 import { secretBackendConformance } from '@palisade/storage-testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ContractVault } from './contract/vault-contract-server.js';
@@ -180,6 +180,18 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(del.status).toBe(204);
     expect(await read(b, 'ver/x')).toBe('not-found');
     expect(await read(b, 'ver/x', { version: '1' })).toBe('version-1-value');
+  });
+
+  it('a wrong KV mount (404 "no handler for route") is misconfigured, not "not found", so the chain does not fall through', async () => {
+    vault.put('mount/x', { value: 'right-mount-value' });
+    const wrong = backend({ mount: 'no-such-mount', auth: { method: 'token', token: vault.rootToken } });
+    expect(await read(wrong, 'mount/x')).toBe('failed:misconfigured');
+    const right = backend({ auth: { method: 'token', token: vault.rootToken } });
+    expect(await read(right, 'mount/absent')).toBe('not-found');
+    const resolved = await createSecretChain([wrong, right]).resolve('mount/x')();
+    expect(E.isLeft(resolved) && resolved.left._tag === 'SecretBackendFailed' && resolved.left.reason).toBe(
+      'misconfigured',
+    );
   });
 
   it('refuses fields that are objects, and data without the default field, naming the field only', async () => {
