@@ -35,6 +35,14 @@ describe('documented file examples load as written', () => {
   afterAll(() => rm(root, { recursive: true, force: true }));
   afterEach(() => setVars.splice(0).forEach((n) => delete process.env[n]));
 
+  it('every example in docs/secrets.md is one that a docs-examples test loads', async () => {
+    const path = fileURLToPath(new URL('../../../docs/secrets.md', import.meta.url));
+    // env: secrets-env; file, overview: here; vault-*: secrets-vault; aws*: secrets-aws. A new example needs a test.
+    expect([...(await readDocExamples(path)).keys()].sort()).toEqual(
+      ['aws', 'aws-full', 'env', 'file', 'overview', 'vault-approle', 'vault-kubernetes', 'vault-token'].sort(),
+    );
+  });
+
   it('file: every option, db-password read from the mounted volume', async () => {
     const loaded = await loadDocExample(await example('../../../docs/secrets.md', 'file'), { plugins, env: env() });
     if (E.isLeft(loaded)) throw new Error(loaded.left.message);
