@@ -86,3 +86,4 @@ export {
   type WrappedKey,
 } from './key-store.js';
 export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
+export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';
