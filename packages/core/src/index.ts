@@ -77,3 +77,13 @@ export {
   type SecretBinding,
 } from './secrets/config-loader.js';
 export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';
+export {
+  KeyRef,
+  WrappedKeyCodec,
+  createMemoryKeyStore,
+  type KeyStore,
+  type TenantKeyStore,
+  type WrappedKey,
+} from './key-store.js';
+export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
+export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';
