@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { envSecretsPlugin } from '@palisade/secrets-env';
+import { storagePlugin as postgres } from '@palisade/storage-postgres';
 import { loadDocExample, readDocExamples } from '@palisade/storage-testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileSecretsPlugin, KubernetesSecretDir } from './index.js';
@@ -17,6 +18,15 @@ const example = async (file: string, id: string): Promise<string> => {
   return found;
 };
 const plugins = [fileSecretsPlugin, envSecretsPlugin];
+
+/** The examples' storage section, decoded by the PostgreSQL adapter's own options codec: the password it will use. */
+const postgresPassword = (storage: unknown): string | undefined => {
+  const { kind, ...options } = storage as { kind?: unknown };
+  expect(kind).toBe('postgres');
+  const decoded = postgres.options.decode(options);
+  if (E.isLeft(decoded)) throw new Error('the documented storage section is not valid PostgreSQL adapter options');
+  return decoded.right.password;
+};
 
 describe('documented file examples load as written', () => {
   let root = '';
@@ -46,9 +56,7 @@ describe('documented file examples load as written', () => {
   it('file: every option, db-password read from the mounted volume', async () => {
     const loaded = await loadDocExample(await example('../../../docs/secrets.md', 'file'), { plugins, env: env() });
     if (E.isLeft(loaded)) throw new Error(loaded.left.message);
-    expect((loaded.right.config.storage as Record<string, unknown>)['url']).toBe(
-      'postgres://palisade:documented-file-password@db.internal:5432/palisade',
-    );
+    expect(postgresPassword(loaded.right.config.storage)).toBe('documented-file-password');
     expect(loaded.right.bindings.map((b) => b.backend)).toEqual(['k8s']);
     await loaded.right.close();
   });
@@ -64,11 +72,11 @@ describe('documented file examples load as written', () => {
       const loaded = await loadDocExample(await example(file, id), { plugins, env: env() });
       if (E.isLeft(loaded)) throw new Error(loaded.left.message);
       const { config, bindings } = loaded.right;
-      expect((config.storage as Record<string, unknown>)['url']).toContain(':documented-nested-password@');
+      expect(postgresPassword(config.storage)).toBe('documented-nested-password');
       expect(config.redaction?.hash_keys).toEqual(['hmac-key-from-volume', 'hmac-key-from-env']);
       expect(bindings.map((b) => [b.path, b.backend])).toEqual(
         expect.arrayContaining([
-          ['storage.url', 'file'],
+          ['storage.password', 'file'],
           ['redaction.hash_keys.0', 'file'],
           ['redaction.hash_keys.1', 'env'],
         ]),
@@ -80,12 +88,12 @@ describe('documented file examples load as written', () => {
   it('readme-file: the package README example, and a rotation seen by refresh() after invalidate', async () => {
     const loaded = await loadDocExample(await example('../README.md', 'readme-file'), { plugins, env: env() });
     if (E.isLeft(loaded)) throw new Error(loaded.left.message);
-    expect((loaded.right.config.storage as Record<string, unknown>)['password']).toBe('documented-nested-password');
+    expect(postgresPassword(loaded.right.config.storage)).toBe('documented-nested-password');
     await k8s.write({ 'db/password': 'rotated-nested-password' });
     loaded.right.secrets.invalidate('db/password');
     const next = await loaded.right.refresh()();
     if (E.isLeft(next)) throw new Error(next.left.message);
-    expect((next.right.config.storage as Record<string, unknown>)['password']).toBe('rotated-nested-password');
+    expect(postgresPassword(next.right.config.storage)).toBe('rotated-nested-password');
     expect(next.right.changed).toEqual(['storage.password']);
     await loaded.right.close();
   });

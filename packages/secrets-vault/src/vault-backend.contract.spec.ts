@@ -105,6 +105,26 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(b.authStats.renewals).toBe(4);
   });
 
+  it('background renewal keeps an idle token alive past its TTL (real clock, no lookups in between)', async () => {
+    const live = await new ContractVault().start();
+    try {
+      const token = live.createToken({ ttlSeconds: 3, renewable: true });
+      live.put('idle/x', { value: 'idle-read-value' });
+      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.3 });
+      open.push(b);
+      const first = await b.lookup({ name: 'idle/x' })();
+      expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
+      // Idle for longer than the 3 s TTL: only the timer can have kept the token valid.
+      await new Promise((r) => setTimeout(r, 4_000));
+      expect(b.authStats.renewals).toBeGreaterThanOrEqual(2);
+      expect(live.stats.renewals).toBe(b.authStats.renewals);
+      const after = await b.lookup({ name: 'idle/x' })();
+      expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('idle-read-value');
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('logs in again when renewals are capped by the max TTL, and reads on after it', async () => {
     vault.addAppRole('role-max', 'secret-max', { ttlSeconds: 60, maxTtlSeconds: 100 });
     vault.put('max/ttl', { value: 'max-ttl-read-value' });
