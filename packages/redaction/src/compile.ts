@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
-import { configInvalid, isDetectorId, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
+import { configInvalid, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
 import type { DetectorRegistry } from './detector-modules.js';
 import {
   mergePolicies,
@@ -36,8 +36,8 @@ export interface CompiledPolicy {
   readonly usesHash: boolean;
 }
 
-/** Compiles a custom regex detector, refusing patterns that could backtrack catastrophically. */
-export type CompileCustomDetector = (spec: CustomDetector) => E.Either<string, Detector>;
+/** Compiles a custom regex detector, refusing patterns that could backtrack catastrophically; issues are relative to the spec. */
+export type CompileCustomDetector = (spec: CustomDetector) => E.Either<readonly Issue[], Detector>;
 
 export interface PolicySet {
   /** The policy for one event: default, then tenant, then workflow, then the tenant's workflow overrides. */
@@ -59,7 +59,7 @@ const MIN_KEY_LENGTH = 32;
 export const compilePolicySet = (
   config: RedactionConfig,
   registry: DetectorRegistry,
-  options: { readonly source: string; readonly compileCustom?: CompileCustomDetector },
+  options: { readonly source: string; readonly compileCustom: CompileCustomDetector },
 ): E.Either<ConfigInvalid, PolicySet> => {
   const issues: Issue[] = [];
   const hashKeys = config.redaction?.hash_keys;
@@ -186,7 +186,7 @@ const checkHashKeys = (hashKeys: HashKeys | undefined, issues: Issue[]): void =>
 const compilePolicy = (
   policy: DataPolicy,
   registry: DetectorRegistry,
-  compileCustom: CompileCustomDetector | undefined,
+  compileCustom: CompileCustomDetector,
   hasHashKey: boolean,
   path: string,
   issues: Issue[],
@@ -198,21 +198,13 @@ const compilePolicy = (
   const custom = new Map<string, Detector>();
   (policy.custom_detectors ?? []).forEach((spec, i) => {
     const at = `${path}.custom_detectors.${i}`;
-    if (!isDetectorId(spec.id)) {
-      issues.push({ path: `${at}.id`, message: 'must match ^[a-z][a-z0-9_]{0,63}$' });
-      return;
-    }
     if (registry.detectors.has(spec.id) || custom.has(spec.id)) {
       issues.push({ path: `${at}.id`, message: `detector '${spec.id}' is already defined` });
       return;
     }
-    if (compileCustom === undefined) {
-      issues.push({ path: at, message: 'custom regex detectors need @palisade/pii-detectors, which is not installed' });
-      return;
-    }
     const compiled = compileCustom(spec);
     if (E.isLeft(compiled)) {
-      issues.push({ path: `${at}.pattern`, message: compiled.left });
+      issues.push(...compiled.left.map((issue) => ({ path: `${at}.${issue.path}`, message: issue.message })));
       return;
     }
     custom.set(spec.id, compiled.right);

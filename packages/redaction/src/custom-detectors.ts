@@ -1,9 +1,9 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { compileRegexDetector } from '@palisade/pii-detectors';
 import type { CompileCustomDetector } from './compile.js';
 
-/**
- * The compiler for regex detectors declared in config, from
- * `@palisade/pii-detectors` (it owns the ReDoS check). Undefined while that
- * package is not installed: a policy that declares one is then refused.
- */
-export const customDetectorCompiler = async (): Promise<CompileCustomDetector | undefined> =>
-  Promise.resolve(undefined);
+/** Regex detectors declared in config, compiled (with its ReDoS check) by `@palisade/pii-detectors`. */
+export const compileCustomDetector: CompileCustomDetector = (spec) =>
+  E.mapLeft((e: { readonly issues: CompileIssues }) => e.issues)(compileRegexDetector(spec));
+
+type CompileIssues = readonly { readonly path: string; readonly message: string }[];

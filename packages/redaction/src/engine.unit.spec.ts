@@ -173,6 +173,16 @@ describe('redaction engine', () => {
     expect(out.data).toBe('ORD-1 [order_ref] ORD-12340');
   });
 
+  it('runs custom regex detectors declared in the policy', () => {
+    const redactor = testRedactor({
+      data_policy: {
+        redaction_mode: 'remove',
+        custom_detectors: [{ id: 'order_id', pattern: 'ORD-[0-9]{3,12}', hints: ['ord-'], flags: 'i' }],
+      },
+    });
+    expect(one(redactor, 'see ord-12345 and a@b.example').data).toBe('see [order_id] and [email]');
+  });
+
   it('fails closed when a detector throws, without quoting the text', () => {
     const thrower = defineDetector({
       id: 'thrower',

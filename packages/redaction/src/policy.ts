@@ -1,5 +1,6 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, strict } from '@palisade/core';
+import { CustomRegexDetectorSpec } from '@palisade/pii-detectors';
 
 /*
  * The data policy and the redaction settings, as io-ts codecs. Every object is
@@ -23,12 +24,11 @@ export const PiiField = t.union(
 );
 export type PiiField = t.TypeOf<typeof PiiField>;
 
-/** A regex detector declared in config; compiled with the ReDoS check of `@palisade/pii-detectors`. */
-export const CustomDetector = strict(
-  { id: t.string, pattern: t.string },
-  { flags: t.string, hints: t.array(t.string), confidence: Confidence },
-  'CustomDetector',
-);
+/**
+ * A regex detector declared in config: `{ id, pattern, flags?, hints?, type?, confidence? }`,
+ * compiled by `@palisade/pii-detectors`, which refuses patterns that can backtrack catastrophically.
+ */
+export const CustomDetector = CustomRegexDetectorSpec;
 export type CustomDetector = t.TypeOf<typeof CustomDetector>;
 
 const policyProps = {

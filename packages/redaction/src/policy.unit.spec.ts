@@ -131,8 +131,22 @@ describe('data policy config', () => {
     expect(paths(e).sort()).toEqual(['redaction.batch_size', 'redaction.mode', 'redaction.workers']);
   });
 
-  it('refuses custom detectors while their compiler is not installed', async () => {
-    const e = await configError({ data_policy: { custom_detectors: [{ id: 'order_id', pattern: 'ORD-[0-9]+' }] } });
-    expect(paths(e)).toEqual(['data_policy.custom_detectors.0']);
+  it('compiles custom regex detectors and refuses dangerous or invalid ones', async () => {
+    const e = await configError({
+      data_policy: {
+        custom_detectors: [
+          { id: 'order_id', pattern: 'ORD-[0-9]{1,12}', hints: ['ord-'] },
+          { id: 'evil', pattern: '(a+)+$' },
+          { id: 'broken', pattern: '([a-z' },
+          { id: 'email', pattern: 'x{1,3}' },
+        ],
+      },
+    });
+    expect(paths(e)).toEqual([
+      'data_policy.custom_detectors.1.pattern',
+      'data_policy.custom_detectors.2.pattern',
+      'data_policy.custom_detectors.3.id',
+    ]);
+    expect(e.issues[0]!.message).toContain('backtrack');
   });
 });

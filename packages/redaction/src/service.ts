@@ -17,7 +17,6 @@ import {
   type NewEventInput,
   type PolicyBlocked,
 } from '@palisade/core';
-import { customDetectorCompiler } from './custom-detectors.js';
 import { toRedactError } from './engine.js';
 import { RedactReply, type RedactFailure, type RedactTask, type WorkerSetup } from './messages.js';
 import { RedactionConfig } from './policy.js';
@@ -116,7 +115,7 @@ export const createRedactionService = (
   return async () => {
     const settings = settingsFrom(options);
     if (E.isLeft(settings)) return settings;
-    const built = await buildRedactor(settings.right.setup, await customDetectorCompiler());
+    const built = await buildRedactor(settings.right.setup);
     if (E.isLeft(built)) return built;
     if (settings.right.mode === 'in_thread') {
       const redactor = built.right;

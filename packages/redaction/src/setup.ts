@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { ConfigInvalid } from '@palisade/core';
-import { compilePolicySet, type CompileCustomDetector } from './compile.js';
+import { compilePolicySet } from './compile.js';
+import { compileCustomDetector } from './custom-detectors.js';
 import { loadDetectorModules } from './detector-modules.js';
 import { createRedactor, type Redactor } from './engine.js';
 import type { WorkerSetup } from './messages.js';
@@ -10,10 +11,7 @@ import type { WorkerSetup } from './messages.js';
  * compiles the policies. The same code runs in the main thread (in-thread mode,
  * and to report config errors at start-up) and in every worker.
  */
-export const buildRedactor = async (
-  setup: WorkerSetup,
-  compileCustom?: CompileCustomDetector,
-): Promise<E.Either<ConfigInvalid, Redactor>> => {
+export const buildRedactor = async (setup: WorkerSetup): Promise<E.Either<ConfigInvalid, Redactor>> => {
   const registry = await loadDetectorModules(setup.config.redaction?.detector_modules ?? [], {
     baseDir: setup.baseDir,
     source: setup.source,
@@ -22,7 +20,7 @@ export const buildRedactor = async (
   if (E.isLeft(registry)) return registry;
   const policies = compilePolicySet(setup.config, registry.right, {
     source: setup.source,
-    ...(compileCustom !== undefined ? { compileCustom } : {}),
+    compileCustom: compileCustomDetector,
   });
   if (E.isLeft(policies)) return policies;
   const hashKeys = setup.config.redaction?.hash_keys;

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { Detector } from '@palisade/core';
 import { compilePolicySet } from './compile.js';
+import { compileCustomDetector } from './custom-detectors.js';
 import { createRedactor, type Redactor } from './engine.js';
 import { detectors as basicDetectors } from './fixtures/basic-detectors.js';
 import { RedactionConfig } from './policy.js';
@@ -14,7 +15,7 @@ export const testRedactor = (config: unknown, extra: readonly Detector[] = []): 
   if (E.isLeft(decoded)) throw new Error('test config does not decode');
   const all = [...basicDetectors, ...extra];
   const registry = { detectors: new Map(all.map((d) => [d.id, d])), builtIn: basicDetectors.map((d) => d.id) };
-  const policies = compilePolicySet(decoded.right, registry, { source: 'test' });
+  const policies = compilePolicySet(decoded.right, registry, { source: 'test', compileCustom: compileCustomDetector });
   if (E.isLeft(policies)) throw new Error(`test config invalid: ${policies.left.message}`);
   const hashKeys = decoded.right.redaction?.hash_keys;
   return createRedactor({

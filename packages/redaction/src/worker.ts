@@ -1,7 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { workerData } from 'piscina';
 import { buildRedactor } from './setup.js';
-import { customDetectorCompiler } from './custom-detectors.js';
 import { RedactTask, WorkerSetup, type RedactReply } from './messages.js';
 import type { Redactor } from './engine.js';
 
@@ -19,7 +18,7 @@ const broken = (detail: string): RedactReply => ({
 const ready: Promise<Redactor | RedactReply> = (async () => {
   const setup = WorkerSetup.decode(workerData);
   if (E.isLeft(setup)) return broken('the worker received a malformed setup');
-  const built = await buildRedactor(setup.right, await customDetectorCompiler());
+  const built = await buildRedactor(setup.right);
   return E.isLeft(built) ? broken(`the worker could not build its policies: ${built.left.message}`) : built.right;
 })();
 
