@@ -137,6 +137,12 @@ interface Span {
   readonly active: ActiveDetector;
 }
 
+/**
+ * An escape, at any depth of encoding: a run of backslashes and the character
+ * (or `uXXXX`) it escapes. JSON encoded twice turns `\n` into `\\n`.
+ */
+const ESCAPE = /\\+(?:u[0-9a-fA-F]{4}|[^\\])/g;
+
 const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 
 /** The state of redacting one event: its policy, its report and its time budget. */
@@ -268,10 +274,23 @@ class EventRun {
     return out + text.slice(last);
   }
 
-  /** Every detector's spans, checked, filtered and made non-overlapping (block over redact over warn, then longest). */
+  /**
+   * Every detector's spans, checked, filtered and made non-overlapping (block
+   * over redact over warn, then longest). A string holding escape sequences
+   * (JSON encoded in a string, a log line) is also scanned with each escape
+   * blanked out, length for length, so `\\n` before a value does not hide it
+   * behind a word boundary; spans from both views apply to the original text.
+   */
   private findSpans(text: string, path: string): Span[] {
-    let lower: string | undefined;
     const found: Span[] = [];
+    this.findIn(text, path, found);
+    if (text.includes('\\')) this.findIn(text.replace(ESCAPE, (m) => ' '.repeat(m.length)), path, found);
+    if (found.length <= 1) return found;
+    return resolveOverlaps(found);
+  }
+
+  private findIn(text: string, path: string, found: Span[]): void {
+    let lower: string | undefined;
     for (const active of this.policy.detectors) {
       const { detector } = active;
       if (detector.hints.length > 0) {
@@ -323,8 +342,6 @@ class EventRun {
         found.push({ start, end, type, active });
       }
     }
-    if (found.length <= 1) return found;
-    return resolveOverlaps(found);
   }
 }
 
