@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventStore, systemStream, type RecordedEvent, type TenantEventStore } from '@palisade/core';
+import { EventStore, systemStream, type JsonObject, type RecordedEvent, type TenantEventStore } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
 import { collect, event, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
+import { documentWith, plantedValue } from './pii-arbitraries.js';
 import type { ConformanceTarget } from './target.js';
 
 /**
@@ -389,6 +391,40 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
           acme.appendToStream(`order ${secret}`, [{ type: 'E', data: { n: Number.NaN, secret } }]),
         );
         expect(JSON.stringify(error)).not.toContain(secret);
+      });
+    });
+
+    describe('redaction before storage', () => {
+      it('never stores a planted personal value, wherever it hides (property)', async () => {
+        // The default policy (built-in detectors, mask), in-thread: the pool is tested in @palisade/redaction.
+        const pipeline = await createRedactionPipeline({}, { mode: 'in_thread' })();
+        if (pipeline._tag === 'Left') throw new Error(pipeline.left.message);
+        // A second store over the same adapter, with the pipeline; `opened` closes the adapter.
+        const redacting = new EventStore(opened.storage.adapter, { pipeline: pipeline.right }).forTenant(
+          tenantId('acme'),
+        );
+        const planted: string[] = [];
+        let appended = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc
+              .array(plantedValue, { minLength: 1, maxLength: 5 })
+              .chain((values) => fc.tuple(fc.constant(values), documentWith(values), fc.boolean())),
+            async ([values, data, inMetadata]) => {
+              planted.push(...values);
+              const metadata: JsonObject = inMetadata ? { note: `from ${values[0]!}` } : {};
+              await ok(redacting.appendToStream(`pii-${appended++}`, [{ type: 'Planted', data, metadata }]));
+            },
+          ),
+          { numRuns: 60 },
+        );
+        await pipeline.right.close();
+        const stored =
+          opened.storage.storedText !== undefined
+            ? await opened.storage.storedText()
+            : JSON.stringify(await ok(acme.readLog({ limit: 10_000 })));
+        expect((await collect(acme)).length).toBe(appended);
+        for (const value of planted) expect(stored.includes(value), 'a planted value reached storage').toBe(false);
       });
     });
 
