@@ -7,3 +7,4 @@ export {
   capturePrinted,
   type SecretBackendHarness,
 } from './secrets-suite.js';
+export { keyStoreConformance, type KeyStoreTarget } from './key-store-suite.js';
