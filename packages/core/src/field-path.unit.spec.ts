@@ -40,9 +40,9 @@ describe('field paths', () => {
     const seen: string[] = [];
     const out = mapAtPath(data, path('data.items[*].email'), (v, at) => {
       seen.push(at);
-      return `<${String(v)}>`;
+      return `<${JSON.stringify(v)}>`;
     });
-    expect(out).toEqual({ items: [{ email: '<a>' }, { email: '<b>' }, { other: 1 }], name: 'n' });
+    expect(out).toEqual({ items: [{ email: '<"a">' }, { email: '<"b">' }, { other: 1 }], name: 'n' });
     expect(seen).toEqual(['data.items.0.email', 'data.items.1.email']);
     expect(JSON.stringify(data)).toBe(frozen);
   });
