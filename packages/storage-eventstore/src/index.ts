@@ -1,0 +1,1 @@
+export { decodeStreamName, encodeStreamName, logStreamName, type TenantStream } from './stream-names.js';
