@@ -59,17 +59,43 @@ export const serverCategoryOf = (name: string): string => {
   return dash === -1 ? name : name.slice(0, dash);
 };
 
-/** The tenant's log: every event of the tenant, in position order (position = revision + 1). */
-export const logStreamName = (tenant: TenantId): string => `~log-${tenant}`;
-/** The last log revision whose events are linked into their streams (see mirror.ts). */
-export const mirroredStreamName = (tenant: TenantId): string => `~mirrored-${tenant}`;
-/** One entry per stream the tenant has created: what listStreams reads. */
-export const streamsStreamName = (tenant: TenantId): string => `~streams-${tenant}`;
-/** A link to the log event that holds this event id: the idempotency index. */
-export const eventIdStreamName = (tenant: TenantId, id: EventId): string => `~id-${tenant}.${id}`;
-/** A subscriber's durable checkpoint in one tenant. */
-export const checkpointStreamName = (tenant: TenantId, subscriber: SubscriberId): string =>
-  `~checkpoint-${tenant}.${subscriber}`;
+/** Namespaces keep several deployments (or test runs) apart on one server: `<namespace>#<name>`. */
+export const NAMESPACE = /^[a-z0-9][a-z0-9_]{0,31}$/;
+
+/**
+ * Every server-side name one adapter uses. With a namespace, each name is
+ * prefixed by `<namespace>#`; `#` appears in no tenant, stream, subscriber or
+ * event id, so names of two namespaces (or of none) can never meet.
+ */
+export interface StreamNames {
+  readonly namespace: string | null;
+  stream(tenant: TenantId, stream: StreamId): string;
+  decode(name: string): TenantStream | null;
+  /** The tenant's log: every event of the tenant, in position order (position = revision + 1). */
+  log(tenant: TenantId): string;
+  /** The last log revision whose events are linked into their streams (see mirror.ts). */
+  mirrored(tenant: TenantId): string;
+  /** One entry per stream the tenant has created: what listStreams reads. */
+  streams(tenant: TenantId): string;
+  /** A link to the log event that holds this client-supplied event id: the idempotency index. */
+  eventId(tenant: TenantId, id: EventId): string;
+  /** A subscriber's durable checkpoint in one tenant. */
+  checkpoint(tenant: TenantId, subscriber: SubscriberId): string;
+}
+
+export const streamNames = (namespace: string | null = null): StreamNames => {
+  const p = namespace === null ? '' : `${namespace}#`;
+  return {
+    namespace,
+    stream: (tenant, stream) => p + encodeStreamName(tenant, stream),
+    decode: (name) => (name.startsWith(p) ? decodeStreamName(name.slice(p.length)) : null),
+    log: (tenant) => `${p}~log-${tenant}`,
+    mirrored: (tenant) => `${p}~mirrored-${tenant}`,
+    streams: (tenant) => `${p}~streams-${tenant}`,
+    eventId: (tenant, id) => `${p}~id-${tenant}.${id}`,
+    checkpoint: (tenant, subscriber) => `${p}~checkpoint-${tenant}.${subscriber}`,
+  };
+};
 
 /** True for a name of the adapter's own bookkeeping streams. */
-export const isInternalStreamName = (name: string): boolean => name.startsWith('~');
+export const isInternalStreamName = (name: string): boolean => name.replace(/^[a-z0-9_]*#/, '').startsWith('~');

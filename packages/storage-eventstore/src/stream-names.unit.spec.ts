@@ -2,15 +2,11 @@ import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReadableStreamId, TenantId, categoryOf, type EventId, type StreamId, type SubscriberId } from '@palisade/core';
 import {
-  checkpointStreamName,
   decodeStreamName,
   encodeStreamName,
-  eventIdStreamName,
   isInternalStreamName,
-  logStreamName,
-  mirroredStreamName,
   serverCategoryOf,
-  streamsStreamName,
+  streamNames,
 } from './stream-names.js';
 
 const tenantArb = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/).filter((s): s is TenantId => TenantId.is(s));
@@ -23,6 +19,7 @@ const streamArb = fc.oneof(userStreamArb, systemStreamArb);
 const trickyArb = fc
   .array(fc.constantFrom('a', 'b', '-', '.', '_', '0'), { minLength: 1, maxLength: 8 })
   .map((cs) => `x${cs.join('')}`) as fc.Arbitrary<StreamId>;
+const namespaceArb = fc.stringMatching(/^[a-z0-9][a-z0-9_]{0,8}$/);
 const trickyTenantArb = fc
   .array(fc.constantFrom('a', 'b', '-', '_', '0'), { minLength: 0, maxLength: 6 })
   .map((cs) => `t${cs.join('')}`) as fc.Arbitrary<TenantId>;
@@ -89,29 +86,55 @@ describe('EventStoreDB stream names', () => {
     }
   });
 
-  it('names the adapter streams apart from every tenant stream (property)', () => {
+  it('names the adapter streams apart from every tenant stream, in every namespace (property)', () => {
     const id = '00000000-0000-4000-8000-000000000001' as EventId;
     fc.assert(
-      fc.property(tenantArb, streamArb, (tenant, stream) => {
+      fc.property(fc.option(namespaceArb, { nil: null }), tenantArb, streamArb, (namespace, tenant, stream) => {
+        const names = streamNames(namespace);
         const internal = [
-          logStreamName(tenant),
-          mirroredStreamName(tenant),
-          streamsStreamName(tenant),
-          eventIdStreamName(tenant, id),
-          checkpointStreamName(tenant, 'mailer' as SubscriberId),
+          names.log(tenant),
+          names.mirrored(tenant),
+          names.streams(tenant),
+          names.eventId(tenant, id),
+          names.checkpoint(tenant, 'mailer' as SubscriberId),
         ];
         expect(internal.every(isInternalStreamName)).toBe(true);
-        expect(internal.every((n) => decodeStreamName(n) === null)).toBe(true);
-        expect(isInternalStreamName(encodeStreamName(tenant, stream))).toBe(false);
-        expect(encodeStreamName(tenant, stream).startsWith('$')).toBe(false);
+        expect(internal.every((n) => names.decode(n) === null)).toBe(true);
+        expect(isInternalStreamName(names.stream(tenant, stream))).toBe(false);
+        expect(names.stream(tenant, stream).startsWith('$')).toBe(false);
+        expect(names.decode(names.stream(tenant, stream))).toEqual({ tenant, stream });
       }),
     );
   });
 
-  it('keeps checkpoint and id streams of two tenants apart even when one tenant prefixes the other', () => {
-    const s = 'x' as SubscriberId;
-    expect(checkpointStreamName('ab' as TenantId, s)).not.toBe(
-      checkpointStreamName('a' as TenantId, 'bx' as SubscriberId),
+  it('keeps namespaces apart: no name of one namespace is a name of another (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.option(namespaceArb, { nil: null }),
+        fc.option(namespaceArb, { nil: null }),
+        fc.oneof(tenantArb, trickyTenantArb),
+        fc.oneof(streamArb, trickyArb),
+        fc.oneof(tenantArb, trickyTenantArb),
+        fc.oneof(streamArb, trickyArb),
+        (n1, n2, t1, s1, t2, s2) => {
+          const a = streamNames(n1);
+          const b = streamNames(n2);
+          if (n1 !== n2) {
+            expect(a.stream(t1, s1)).not.toBe(b.stream(t2, s2));
+            expect(a.log(t1)).not.toBe(b.log(t2));
+            expect(b.decode(a.stream(t1, s1))).toBeNull();
+          }
+        },
+      ),
+      { numRuns: 3000 },
     );
+  });
+
+  it('keeps checkpoint streams of two tenants apart even when one tenant prefixes the other', () => {
+    const names = streamNames();
+    expect(names.checkpoint('ab' as TenantId, 'x' as SubscriberId)).not.toBe(
+      names.checkpoint('a' as TenantId, 'bx' as SubscriberId),
+    );
+    expect(names.checkpoint('a-b' as TenantId, 'x' as SubscriberId)).toBe('~checkpoint-a-b.x');
   });
 });
