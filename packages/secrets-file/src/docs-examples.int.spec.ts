@@ -73,12 +73,15 @@ describe('documented file examples load as written', () => {
       if (E.isLeft(loaded)) throw new Error(loaded.left.message);
       const { config, bindings } = loaded.right;
       expect(postgresPassword(config.storage)).toBe('documented-nested-password');
-      expect(config.redaction?.hash_keys).toEqual(['hmac-key-from-volume', 'hmac-key-from-env']);
+      expect((config.redaction as { hash_keys?: unknown } | undefined)?.hash_keys).toEqual({
+        active: 'current',
+        keys: { current: 'hmac-key-from-volume', previous: 'hmac-key-from-env' },
+      });
       expect(bindings.map((b) => [b.path, b.backend])).toEqual(
         expect.arrayContaining([
           ['storage.password', 'file'],
-          ['redaction.hash_keys.0', 'file'],
-          ['redaction.hash_keys.1', 'env'],
+          ['redaction.hash_keys.keys.current', 'file'],
+          ['redaction.hash_keys.keys.previous', 'env'],
         ]),
       );
       await loaded.right.close();

@@ -10,6 +10,7 @@ import {
   type ConfigInvalid,
   type LoadedConfigWithSecrets,
 } from '@palisade/core';
+import { RedactionSection } from '@palisade/redaction';
 
 const FENCE = /```yaml\n# example: ([a-z0-9-]+)\n([\s\S]*?)```/g;
 
@@ -29,23 +30,19 @@ export const readDocExamples = async (markdownFile: string): Promise<ReadonlyMap
   return examples;
 };
 
-const Redaction = t.type({ hash_keys: t.array(t.string) }, 'RedactionExample');
-
 /**
- * PalisadeConfig plus the `redaction` section the examples show (owned by the
- * redaction package), so examples are decoded as strictly as real config.
+ * PalisadeConfig with its `redaction` section decoded by the redaction package's
+ * own codec, so examples are checked as strictly as a real host checks them.
  */
-export const DocsExampleConfig = new t.Type<PalisadeConfig & { readonly redaction?: t.TypeOf<typeof Redaction> }>(
+export const DocsExampleConfig = new t.Type<PalisadeConfig, unknown, unknown>(
   'DocsExampleConfig',
-  (u): u is PalisadeConfig & { readonly redaction?: t.TypeOf<typeof Redaction> } => PalisadeConfig.is(u),
+  PalisadeConfig.is,
   (u, c) => {
-    if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, 'must be an object');
-    const { redaction, ...rest } = u as Record<string, unknown>;
-    const base = PalisadeConfig.validate(rest, c);
-    if (E.isLeft(base)) return base;
-    if (redaction === undefined) return t.success(base.right);
-    const r = Redaction.validate(redaction, t.appendContext(c, 'redaction', Redaction, redaction));
-    return E.isLeft(r) ? r : t.success({ ...base.right, redaction: r.right });
+    const base = PalisadeConfig.validate(u, c);
+    if (E.isLeft(base) || base.right.redaction === undefined) return base;
+    const section = base.right.redaction;
+    const r = RedactionSection.validate(section, t.appendContext(c, 'redaction', RedactionSection, section));
+    return E.isLeft(r) ? r : base;
   },
   t.identity,
 );
