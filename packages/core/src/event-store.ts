@@ -30,7 +30,8 @@ import {
 } from './errors.js';
 import type { EventId } from './ids.js';
 import { ReadableStreamId, StreamId, SystemStreamId, type TenantId } from './ids.js';
-import type { AppendPipeline, StorageAdapter, TenantStorage } from './ports.js';
+import type { AppendPipeline, ExpirySummary, PurgeBatch, StorageAdapter, TenantStorage } from './ports.js';
+import { TenantStateStore } from './projections/state-store.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
 
 export interface EventStoreLimits {
@@ -266,6 +267,57 @@ export class TenantEventStore {
     );
   }
 
+  /** The tenant's projection state and snapshots (see `docs/projections.md`). */
+  get states(): TenantStateStore {
+    return new TenantStateStore(this.scope, this.deps.isClosing);
+  }
+
+  /**
+   * Deletes up to `limit` of the tenant's events recorded before `before`, oldest
+   * first, outside the `keep` streams, and marks the projections and snapshots
+   * that reflected them. For the retention purge (`docs/retention.md`), which
+   * also records each batch in `$purges`.
+   */
+  purgeExpired(options: {
+    readonly before: Date;
+    readonly limit: number;
+    readonly keep: readonly StreamId[];
+  }): TE.TaskEither<ReadError, PurgeBatch> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainW(() =>
+        this.scope.purgeExpired({
+          before: options.before.toISOString(),
+          limit: options.limit,
+          keep: options.keep,
+          purgedAt: new Date().toISOString(),
+        }),
+      ),
+    );
+  }
+
+  /** What `purgeExpired` would delete: totals and the first `limit` streams. Deletes nothing. */
+  summarizeExpired(options: {
+    readonly before: Date;
+    readonly keep: readonly StreamId[];
+    readonly limit: number;
+  }): TE.TaskEither<ReadError, ExpirySummary> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainW(() =>
+        this.scope.summarizeExpired({
+          before: options.before.toISOString(),
+          keep: options.keep,
+          limit: options.limit,
+        }),
+      ),
+    );
+  }
+
   private guardOpen<Err>(): TE.TaskEither<Err | ReturnType<typeof closed>, void> {
     return this.deps.isClosing() ? TE.left(closed('event store')) : TE.right(undefined);
   }
@@ -321,6 +373,16 @@ export class TenantEventStore {
     return E.right(prepared);
   }
 }
+
+const decodePurgeLimit = (limit: number): E.Either<InvalidInput, void> =>
+  Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_READ_LIMIT
+    ? E.right(undefined)
+    : E.left(invalidAt('options.limit', `must be an integer from 1 to ${MAX_READ_LIMIT}`));
+
+const checkDate = (date: Date): E.Either<InvalidInput, void> =>
+  date instanceof Date && !Number.isNaN(date.getTime())
+    ? E.right(undefined)
+    : E.left(invalidAt('options.before', 'must be a valid date'));
 
 const checkLimit = (limit: number | undefined): E.Either<InvalidInput, void> =>
   limit !== undefined && limit > MAX_READ_LIMIT

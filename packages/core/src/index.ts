@@ -28,6 +28,7 @@ export {
 } from './event-store.js';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
+export { ProjectionName, TenantStateStore } from './projections/state-store.js';
 export {
   CONFIG_FILE_NAMES,
   PalisadeConfig,

@@ -4,6 +4,7 @@ import * as fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStore, systemStream, type RecordedEvent, type TenantEventStore } from '@palisade/core';
 import { collect, event, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
+import { stateAndRetentionConformance } from './state-suite.js';
 import type { ConformanceTarget } from './target.js';
 
 /**
@@ -569,6 +570,10 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         expect((await ok(globex.readStream('order-1'))).map((e) => e.data)).toEqual([{ n: 2 }]);
         expect(await ok(globex.streamVersion('order-1'))).toBe(0);
       });
+    });
+
+    describe('state and retention', () => {
+      stateAndRetentionConformance(target);
     });
 
     describe('shared between processes', () => {
