@@ -30,6 +30,36 @@ export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subsc
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
 export { ProjectionName, TenantStateStore } from './projections/state-store.js';
 export {
+  applyEvents,
+  defineProjection,
+  type Projection,
+  type ProjectionDefinition,
+  type ProjectionHandler,
+} from './projections/projection.js';
+export {
+  TenantProjections,
+  projectionsFor,
+  type CatchUpResult,
+  type ProjectionError,
+  type ProjectionView,
+  type RebuildResult,
+} from './projections/tenant-projections.js';
+export { InlineProjections, type InlineAppendResult, type InlineOutcome } from './projections/inline.js';
+export {
+  startAsyncProjection,
+  type AsyncProjection,
+  type AsyncProjectionEnd,
+  type AsyncProjectionOptions,
+} from './projections/async.js';
+export {
+  everyNEvents,
+  loadAggregate,
+  neverSnapshot,
+  type AggregateView,
+  type LoadAggregateOptions,
+  type SnapshotPolicy,
+} from './projections/snapshots.js';
+export {
   CONFIG_FILE_NAMES,
   PalisadeConfig,
   loadConfig,
