@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { PositiveInt, strict } from './codecs.js';
 import { toIssues } from './decode.js';
 import { configInvalid, type ConfigInvalid, type Issue } from './errors.js';
+import { RetentionSection } from './retention/settings.js';
 import { SecretsSection } from './secrets/config-section.js';
 
 const StorageSection = t.intersection([t.type({ kind: t.string }), t.UnknownRecord], 'StorageConfig');
@@ -19,6 +20,8 @@ export const PalisadeConfig = strict(
     subscriptions: strict({}, { poll_interval_ms: PositiveInt }, 'Subscriptions'),
     /** Secret backends in priority order; `${secret:NAME}` references are resolved through them. */
     secrets: SecretsSection,
+    /** Retention purges: interval, batch size and days per tenant (see docs/retention.md). */
+    retention: RetentionSection,
   },
   'PalisadeConfig',
 );

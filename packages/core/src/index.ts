@@ -108,3 +108,26 @@ export {
   type SecretBinding,
 } from './secrets/config-loader.js';
 export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';
+export {
+  RetentionSection,
+  retentionSettings,
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_INTERVAL_MS,
+  MAX_PURGE_BATCH_SIZE,
+  type RetentionLookup,
+  type RetentionSettings,
+} from './retention/settings.js';
+export {
+  purgeTenant,
+  PURGES_STREAM,
+  EVENTS_PURGED,
+  MAX_LISTED_STREAMS,
+  type PurgeError,
+  type PurgeOptions as TenantPurgeOptions,
+  type PurgeReport,
+} from './retention/purge.js';
+export {
+  startRetentionPurger,
+  type RetentionPurger,
+  type RetentionPurgerOptions,
+} from './retention/purger.js';
