@@ -1,6 +1,19 @@
 import * as fc from 'fast-check';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemStream, type StateKey, type StreamId, type TenantEventStore } from '@palisade/core';
+import {
+  applyEvents,
+  defineProjection,
+  everyNEvents,
+  loadAggregate,
+  projectionsFor,
+  purgeTenant,
+  systemStream,
+  type StateKey,
+  type StreamId,
+  type TenantEventStore,
+} from '@palisade/core';
 import { collect, event, fails, ok, openStore, type Opened } from './harness.js';
 import type { ConformanceTarget } from './target.js';
 
@@ -12,6 +25,21 @@ const snapshot = (name: string, stream: string, version = 1): StateKey => ({
   key: stream,
 });
 const PURGES = systemStream('purges');
+
+const Tally = t.type({ count: t.number, sum: t.number });
+const tallyV1 = defineProjection({
+  name: 'tally',
+  version: 1,
+  state: Tally,
+  initial: { count: 0, sum: 0 },
+  handlers: { E: (s, e) => ({ count: s.count + 1, sum: s.sum + (e.data as { n: number }).n }) },
+});
+// Counts only: a different fold, so the switch to it is visible.
+const tallyV2 = defineProjection({
+  ...tallyV1,
+  version: 2,
+  handlers: { E: (s) => ({ count: s.count + 1, sum: 0 }) },
+});
 
 /** A moment strictly between what was appended before and what is appended after. */
 const cutoff = async (): Promise<Date> => {
@@ -310,6 +338,105 @@ export const stateAndRetentionConformance = (target: ConformanceTarget): void =>
         ),
         { numRuns: 15 },
       );
+    });
+  });
+
+  describe('projections, snapshots and purges on this adapter', () => {
+    it('updates inline projections, rebuilds beside the active version and switches, per tenant', async () => {
+      const acmeProjections = projectionsFor(acme);
+      const inline = acmeProjections.inline([tallyV1]);
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => ok(inline.appendToStream(`s-${i % 2}`, [event('E', i), event('F', i)]))),
+      );
+      expect(await ok(acmeProjections.read(tallyV1))).toMatchObject({
+        version: 1,
+        position: 12,
+        state: { count: 6, sum: 15 },
+      });
+      await ok(
+        projectionsFor(globex)
+          .inline([tallyV1])
+          .appendToStream('s-0', [event('E', 100)]),
+      );
+      const seen: number[] = [];
+      await ok(
+        acmeProjections.rebuild(tallyV2, {
+          pageSize: 5,
+          onPage: async () => void seen.push((await ok(acmeProjections.read(tallyV2)))!.version),
+        }),
+      );
+      expect(new Set(seen)).toEqual(new Set([1]));
+      expect(await ok(acmeProjections.read(tallyV2))).toMatchObject({ version: 2, state: { count: 6, sum: 0 } });
+      expect(await ok(projectionsFor(globex).read(tallyV1))).toMatchObject({ version: 1, state: { sum: 100 } });
+    });
+
+    it('runs one async projection from two runners, applying each event once', async () => {
+      const acmeProjections = projectionsFor(acme);
+      for (let i = 0; i < 20; i++) await ok(acme.appendToStream(`s-${i % 3}`, [event('E', 1)]));
+      const a = acmeProjections.startAsync(tallyV1, { saveEvery: 3, saveAfterMs: 1, batchSize: 4 });
+      const b = acmeProjections.startAsync(tallyV1, { saveEvery: 5, saveAfterMs: 1, batchSize: 6 });
+      if (E.isLeft(a) || E.isLeft(b)) throw new Error('could not start');
+      for (let i = 0; i < 10; i++) await ok(acme.appendToStream(`s-${i % 3}`, [event('E', 1)]));
+      const deadline = Date.now() + 10_000;
+      while ((await ok(acmeProjections.read(tallyV1)))?.position !== 30 && Date.now() < deadline) await sleep(10);
+      await Promise.all([a.right.stop(), b.right.stop()]);
+      expect(await ok(acmeProjections.read(tallyV1))).toMatchObject({ position: 30, state: { count: 30, sum: 30 } });
+    });
+
+    it('loads aggregates from snapshot plus tail equal to a full replay (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 6 }), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          fc.integer({ min: 1, max: 4 }),
+          async (batches, every) => {
+            const local = await openStore(target);
+            try {
+              const scope = local.tenant('acme');
+              for (const batch of batches) {
+                await ok(
+                  scope.appendToStream(
+                    'agg-1',
+                    batch.map((n) => event('E', n)),
+                  ),
+                );
+                const loaded = await ok(loadAggregate(scope, tallyV1, 'agg-1', { policy: everyNEvents(every) }));
+                const replay = applyEvents(tallyV1, tallyV1.initial, await ok(scope.readStream('agg-1')));
+                expect(E.isRight(replay) && replay.right).toEqual(loaded.state);
+              }
+            } finally {
+              await local.close();
+            }
+          },
+        ),
+        { numRuns: 10 },
+      );
+    });
+
+    it('marks state a purge left behind, records the purge, and leaves other tenants alone', async () => {
+      await ok(
+        projectionsFor(acme)
+          .inline([tallyV1])
+          .appendToStream('agg-1', [event('E', 1), event('E', 2)]),
+      );
+      await ok(
+        projectionsFor(globex)
+          .inline([tallyV1])
+          .appendToStream('agg-1', [event('E', 3)]),
+      );
+      await ok(loadAggregate(acme, tallyV1, 'agg-1', { policy: everyNEvents(1) }));
+      await ok(loadAggregate(globex, tallyV1, 'agg-1', { policy: everyNEvents(1) }));
+      const now = new Date(Date.now() + 2 * 24 * 60 * 60 * 1000);
+      const report = await ok(purgeTenant(acme, { days: 1, batchSize: 1, now }));
+      expect(report).toMatchObject({ events: 2, batches: 2, marked: 2 });
+      expect((await ok(acme.readStream(PURGES))).map((e) => (e.data as { events: number }).events)).toEqual([1, 1]);
+      expect((await ok(projectionsFor(acme).read(tallyV1)))?.purgedAt).not.toBeNull();
+      expect((await ok(loadAggregate(acme, tallyV1, 'agg-1'))).purgedAt).not.toBeNull();
+      expect((await ok(projectionsFor(globex).read(tallyV1)))?.purgedAt).toBeNull();
+      expect(await ok(loadAggregate(globex, tallyV1, 'agg-1'))).toMatchObject({ purgedAt: null, state: { sum: 3 } });
+      expect(await ok(globex.streamVersion(PURGES))).toBeNull();
     });
   });
 };
