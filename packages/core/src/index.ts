@@ -126,8 +126,4 @@ export {
   type PurgeOptions as TenantPurgeOptions,
   type PurgeReport,
 } from './retention/purge.js';
-export {
-  startRetentionPurger,
-  type RetentionPurger,
-  type RetentionPurgerOptions,
-} from './retention/purger.js';
+export { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';

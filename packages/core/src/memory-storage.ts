@@ -248,16 +248,17 @@ export const createMemoryStorage = (): StorageAdapter => {
   };
 };
 
-/** Events recorded before `before`, oldest first, outside the `keep` streams. */
+/**
+ * Events recorded before `before`, outside the `keep` streams, oldest first.
+ * One process appends here, so position order is time order: no sort needed.
+ */
 const expired = (data: TenantData, before: string, keep: readonly StreamId[], limit: number): StoredEvent[] => {
   const out: StoredEvent[] = [];
-  for (let i = data.head; i < data.log.length; i++) {
+  for (let i = data.head; i < data.log.length && out.length < limit; i++) {
     const e = data.log[i];
     if (e !== undefined && e.recordedAt < before && !keep.includes(e.stream)) out.push(e);
   }
-  // Oldest first by time, then position, as the SQL adapters order it.
-  out.sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : a.position - b.position));
-  return out.slice(0, limit);
+  return out;
 };
 
 const summarize = (perStream: Map<StreamId, { events: number; throughVersion: number }>): PurgedStream[] =>

@@ -13,11 +13,7 @@ import { EventStore, type EventStoreOptions, type TenantEventStore } from './eve
 import type { TenantId } from './ids.js';
 import { memoryStoragePlugin } from './memory-storage.js';
 import type { AnyStoragePlugin, AppendPipeline, StorageAdapter } from './ports.js';
-import {
-  startRetentionPurger,
-  type RetentionPurger,
-  type RetentionPurgerOptions,
-} from './retention/purger.js';
+import { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';
 import { retentionSettings, type RetentionLookup } from './retention/settings.js';
 
 /** DI tokens. Always injected by name (`@inject(Tokens.X)`): our toolchains emit no decorator metadata. */
