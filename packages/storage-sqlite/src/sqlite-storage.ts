@@ -48,6 +48,18 @@ const EVENT_COLUMNS = 'tenant_id, position, stream_id, version, event_id, type, 
 const CEILING = '\u{10FFFF}';
 
 /**
+ * One purge batch, oldest first. The tenant is named in both the inner and the
+ * outer WHERE; the `+` keeps the outer test off the index, so SQLite finds the
+ * batch's rows by rowid instead of scanning the tenant's position index.
+ * Parameters: tenant, tenant, before, keep (JSON array), limit.
+ */
+export const PURGE_SQL = `DELETE FROM events WHERE +tenant_id = ? AND seq IN (
+  SELECT seq FROM events
+  WHERE tenant_id = ? AND recorded_at < ? AND stream_id NOT IN (SELECT value FROM json_each(?))
+  ORDER BY recorded_at, position LIMIT ?)
+RETURNING stream_id, version`;
+
+/**
  * Opens (creating if needed) a SQLite file and returns a storage adapter over
  * it. Several processes may share the file: writes are serialised by SQLite's
  * write lock, and each append runs in one IMMEDIATE transaction.
@@ -145,15 +157,7 @@ class SqliteStorage implements StorageAdapter {
       updateActive: db.prepare(
         'UPDATE active_versions SET version = ?, updated_at = ? WHERE tenant_id = ? AND name = ? AND version = ?',
       ),
-      // Oldest first; the tenant is named in both the inner and the outer WHERE. The `+` keeps the outer
-      // tenant test off the index, so SQLite finds the rows by rowid rather than scanning the whole tenant.
-      purge: db.prepare(
-        `DELETE FROM events WHERE +tenant_id = ? AND seq IN (
-           SELECT seq FROM events
-           WHERE tenant_id = ? AND recorded_at < ? AND stream_id NOT IN (SELECT value FROM json_each(?))
-           ORDER BY recorded_at, position LIMIT ?)
-         RETURNING stream_id, version`,
-      ),
+      purge: db.prepare(PURGE_SQL),
       markProjections: db.prepare(
         `UPDATE states SET purged_at = ?, revision = revision + 1, updated_at = ?
          WHERE tenant_id = ? AND kind = 'projection' AND purged_at IS NULL`,
