@@ -7,6 +7,7 @@ export {
   SubscriberId,
   SystemStreamId,
   TenantId,
+  type TenantIdBrand,
   categoryOf,
   isSystemStream,
   systemStream,
@@ -28,7 +29,7 @@ export {
 } from './event-store.js';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
-export { ProjectionName, TenantStateStore } from './projections/state-store.js';
+export { ProjectionName, TenantStateStore, stateStorageOf } from './projections/state-store.js';
 export {
   applyEvents,
   defineProjection,
@@ -98,6 +99,7 @@ export {
 export { createSecretCache, DEFAULT_SECRET_CACHE, type SecretCacheOptions, type SecretEvent } from './secrets/cache.js';
 export { createSecretResolver, type SecretResolverOptions } from './secrets/resolver.js';
 export { SecretsSection, SecretBackendSection } from './secrets/config-section.js';
+export { installedSecretPlugin } from './secrets/installed-plugin.js';
 export {
   buildSecretBackends,
   loadConfigWithSecrets,
@@ -127,3 +129,13 @@ export {
   type PurgeReport,
 } from './retention/purge.js';
 export { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';
+export {
+  KeyRef,
+  WrappedKeyCodec,
+  createMemoryKeyStore,
+  type KeyStore,
+  type TenantKeyStore,
+  type WrappedKey,
+} from './key-store.js';
+export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
+export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';

@@ -1,6 +1,14 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
-import type { AppendResult, ExpectedVersion, NewEvent, PreparedEvent, RecordedEvent, StreamInfo } from './event.js';
+import type {
+  AppendResult,
+  ExpectedVersion,
+  NewEvent,
+  NewEventInput,
+  PreparedEvent,
+  RecordedEvent,
+  StreamInfo,
+} from './event.js';
 import type { JsonValue } from './json.js';
 import type {
   AppendError,
@@ -11,6 +19,7 @@ import type {
   WrongExpectedVersion,
 } from './errors.js';
 import type { StreamId, SubscriberId, TenantId } from './ids.js';
+import type { TenantEventStore } from './event-store.js';
 
 /*
  * The storage port. An adapter never sees a request that is not already bound
@@ -22,7 +31,7 @@ import type { StreamId, SubscriberId, TenantId } from './ids.js';
 export type StorageError = StorageUnavailable | Closed;
 export type StorageAppendError = StorageError | WrongExpectedVersion | DuplicateEventId;
 
-export interface TenantStorage {
+export interface TenantStorage extends Partial<TenantStateStorage> {
   readonly tenant: TenantId;
   /**
    * Writes all events or none. Must check `expected` and event-id retries with
@@ -57,7 +66,16 @@ export interface TenantStorage {
   }): TE.TaskEither<StorageError, readonly StreamInfo[]>;
   loadCheckpoint(subscriber: SubscriberId): TE.TaskEither<StorageError, number | null>;
   saveCheckpoint(subscriber: SubscriberId, position: number): TE.TaskEither<StorageError, void>;
+}
 
+/**
+ * The state store and retention methods of a tenant's storage. Every adapter
+ * must implement them, and the conformance suite checks them. They are optional
+ * on `TenantStorage` only so that an adapter written before them still
+ * compiles: on such an adapter, projections, snapshots and purges fail with
+ * `StorageUnavailable` ("does not support ..."), and the conformance suite says so.
+ */
+export interface TenantStateStorage {
   /*
    * The state store: projection state and snapshots, with the position each one
    * reflects (its checkpoint) in the same row, so state and checkpoint always
@@ -212,3 +230,44 @@ export interface AppendPipeline {
 export const passThroughPipeline: AppendPipeline = {
   process: (_context, events) => () => Promise.resolve({ _tag: 'Right', right: events }),
 };
+
+/** What became of one append, as an `AppendObserver` sees it. */
+export type AppendOutcome =
+  | {
+      readonly _tag: 'Appended';
+      readonly tenant: TenantId;
+      readonly stream: StreamId;
+      /**
+       * The events as they left the pipeline (redacted, encrypted), ids assigned:
+       * what was stored. On an idempotent replay, what this attempt would have stored.
+       */
+      readonly events: readonly PreparedEvent[];
+      readonly result: AppendResult;
+    }
+  | {
+      readonly _tag: 'Refused';
+      readonly tenant: TenantId;
+      /** Null when the stream id itself was invalid. */
+      readonly stream: StreamId | null;
+      /** What the caller passed, undecoded and unredacted: read ids and metadata from it, never copy content. */
+      readonly inputs: readonly NewEventInput[];
+      readonly error: AppendError;
+    };
+
+/**
+ * Sees the outcome of every append, including appends to system streams: an
+ * observer that appends itself (the audit log) must ignore its own stream, or
+ * it would observe its own writes forever. Awaited before the append resolves;
+ * a throw or rejection is reported to `onObserverError` and never changes the result.
+ */
+export interface AppendObserver {
+  observe(outcome: AppendOutcome, scope: TenantEventStore): Promise<void>;
+}
+
+/**
+ * Rewrites events on their way out of storage (decryption, erased markers).
+ * Must keep ids, order and count; may fail the read with a storage error.
+ */
+export interface ReadTransform {
+  read(tenant: TenantId, events: readonly RecordedEvent[]): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
+}

@@ -333,3 +333,36 @@ describe('projections', () => {
     });
   });
 });
+
+describe('an adapter without the state store', () => {
+  it('refuses projections and purges with StorageUnavailable naming the adapter', async () => {
+    const memory = createMemoryStorage();
+    const bare = {
+      ...memory,
+      name: 'legacy',
+      forTenant: (tenant: TenantId) => {
+        const {
+          loadState: _a,
+          saveState: _b,
+          deleteStates: _c,
+          loadActiveVersion: _d,
+          switchActiveVersion: _e,
+          purgeExpired: _f,
+          summarizeExpired: _g,
+          ...rest
+        } = memory.forTenant(tenant);
+        return rest;
+      },
+    };
+    const store = new EventStore(bare);
+    const scope = store.forTenant('acme' as TenantId);
+    await ok(scope.appendToStream('order-1', [placed(1)]));
+    const read = await fails(projectionsFor(scope).read(totalsV1));
+    expect(read).toMatchObject({ _tag: 'StorageUnavailable', adapter: 'legacy', retryable: false });
+    expect((await fails(scope.purgeExpired({ before: new Date(), limit: 10, keep: [] })))._tag).toBe(
+      'StorageUnavailable',
+    );
+    expect((await fails(loadAggregate(scope, totalsV1, 'order-1')))._tag).toBe('StorageUnavailable');
+    await store.close();
+  });
+});

@@ -4,10 +4,35 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt } from '../codecs.js';
 import { decodeWith } from '../decode.js';
-import { closed, invalidAt, type ReadError } from '../errors.js';
+import { closed, invalidAt, storageUnavailable, type ReadError, type StorageUnavailable } from '../errors.js';
 import { ReadableStreamId } from '../ids.js';
 import type { JsonValue } from '../json.js';
-import type { StateKey, StateKind, StateWrite, StoredState, TenantStorage } from '../ports.js';
+import type { StateKey, StateKind, StateWrite, StoredState, TenantStateStorage, TenantStorage } from '../ports.js';
+
+const STATE_METHODS = [
+  'loadState',
+  'saveState',
+  'deleteStates',
+  'loadActiveVersion',
+  'switchActiveVersion',
+  'purgeExpired',
+  'summarizeExpired',
+] as const;
+
+/** The scope's state store and retention methods, or a typed refusal naming the adapter that lacks them. */
+export const stateStorageOf = (
+  scope: TenantStorage,
+  adapter: string,
+): E.Either<StorageUnavailable, TenantStateStorage> =>
+  STATE_METHODS.every((m) => typeof scope[m] === 'function')
+    ? E.right(scope as TenantStorage & TenantStateStorage)
+    : E.left(
+        storageUnavailable(
+          adapter,
+          'this adapter does not implement the state store (projections, snapshots, retention purges)',
+          false,
+        ),
+      );
 
 export interface ProjectionNameBrand {
   readonly ProjectionName: unique symbol;
@@ -53,14 +78,15 @@ const checkKey = (key: StateKey): E.Either<ReturnType<typeof invalidAt>, StateKe
  */
 export class TenantStateStore {
   constructor(
-    private readonly scope: TenantStorage,
+    private readonly storage: TenantStorage,
+    private readonly adapter: string,
     private readonly isClosing: () => boolean,
   ) {}
 
   load(key: StateKey): TE.TaskEither<ReadError, StoredState | null> {
     return pipe(
       this.valid(key),
-      TE.chainW((k) => this.scope.loadState(k)),
+      TE.chainW((k) => TE.chainW((st: TenantStateStorage) => st.loadState(k))(this.required())),
     );
   }
 
@@ -74,7 +100,9 @@ export class TenantStateStore {
       this.valid(key),
       TE.chainFirstEitherKW(() => decodeWrite(write)),
       TE.chainFirstEitherKW(() => decodeRevision(expectedRevision)),
-      TE.chainW((k) => this.scope.saveState(k, write, expectedRevision)),
+      TE.chainW((k) =>
+        TE.chainW((st: TenantStateStorage) => st.saveState(k, write, expectedRevision))(this.required()),
+      ),
     );
   }
 
@@ -82,7 +110,7 @@ export class TenantStateStore {
     return pipe(
       this.guard(),
       TE.chainEitherKW(() => decodeKey({ kind, name, version, key: '' })),
-      TE.chainW(() => this.scope.deleteStates(kind, name, version)),
+      TE.chainW(() => TE.chainW((st: TenantStateStorage) => st.deleteStates(kind, name, version))(this.required())),
     );
   }
 
@@ -90,7 +118,7 @@ export class TenantStateStore {
     return pipe(
       this.guard(),
       TE.chainEitherKW(() => decodeName(name)),
-      TE.chainW((n) => this.scope.loadActiveVersion(n)),
+      TE.chainW((n) => TE.chainW((st: TenantStateStorage) => st.loadActiveVersion(n))(this.required())),
     );
   }
 
@@ -101,7 +129,7 @@ export class TenantStateStore {
       TE.chainEitherKW(() => decodeName(name)),
       TE.chainFirstEitherKW(() => decodeVersion(to)),
       TE.chainFirstEitherKW(() => (from === null ? E.right(null) : decodeVersion(from))),
-      TE.chainW((n) => this.scope.switchActiveVersion(n, from, to)),
+      TE.chainW((n) => TE.chainW((st: TenantStateStorage) => st.switchActiveVersion(n, from, to))(this.required())),
     );
   }
 
@@ -111,6 +139,10 @@ export class TenantStateStore {
       TE.chainEitherKW(() => decodeKey(key)),
       TE.chainEitherKW(checkKey),
     );
+  }
+
+  private required(): TE.TaskEither<ReadError, TenantStateStorage> {
+    return TE.fromEither(stateStorageOf(this.storage, this.adapter));
   }
 
   private guard(): TE.TaskEither<ReadError, void> {
