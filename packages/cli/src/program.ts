@@ -9,6 +9,8 @@ import {
   invalidAt,
   loadConfigWithSecrets,
   parseTenantId,
+  purgeTenant,
+  retentionSettings,
   type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
@@ -22,7 +24,7 @@ import {
 } from '@palisade/core';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
+import { consoleOutput, eventLine, eventTable, printError, purgeReport, streamTable, type Output } from './output.js';
 
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
@@ -249,6 +251,43 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
         }
         return E.map(() => undefined)(result);
       }),
+    );
+
+  program
+    .command('purge')
+    .description(
+      "delete a tenant's events older than its retention (config retention.tenants / default_days, or --days); each batch is recorded in $purges",
+    )
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--dry-run', 'show what would be deleted; delete and record nothing')
+    .option('--days <n>', "retention in days, instead of the config's", integer('--days', 1))
+    .option(
+      '--batch-size <n>',
+      'events per delete batch (default: retention.batch_size or 1000)',
+      integer('--batch-size', 1),
+    )
+    .action(
+      withTenant<{ tenant: string; dryRun?: boolean; days?: number; batchSize?: number }>(
+        async (scope, flags, out, runtime) => {
+          const settings = retentionSettings(runtime.config.retention);
+          const days = flags.days ?? settings.retentionFor(scope.tenant);
+          if (days === null) {
+            return E.left(
+              invalidAt(
+                '--days',
+                `is required: no retention is configured for tenant '${scope.tenant}' (retention.tenants or retention.default_days)`,
+              ),
+            );
+          }
+          const result = await purgeTenant(scope, {
+            days,
+            batchSize: flags.batchSize ?? settings.batchSize,
+            dryRun: flags.dryRun === true,
+          })();
+          if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : purgeReport(result.right));
+          return E.map(() => undefined)(result);
+        },
+      ),
     );
 
   try {
