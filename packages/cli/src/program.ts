@@ -16,6 +16,7 @@ import {
   type Runtime,
   type TenantEventStore,
 } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
@@ -23,7 +24,11 @@ import { consoleOutput, eventLine, eventTable, printError, streamTable, type Out
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
   readonly storagePlugins?: readonly AnyStoragePlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config. */
+  /**
+   * Builds the append pipeline from the loaded config. Default: the config's
+   * data policy through `@palisade/redaction` (the built-in detectors in mask
+   * mode when the config sets none). Return `undefined` to store events as given.
+   */
   readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
@@ -258,7 +263,7 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
 const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> => {
   const loaded = loadConfig(globals.config !== undefined ? { path: globals.config } : {});
   if (E.isLeft(loaded)) return TE.left(loaded.left);
-  const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
+  const pipelineFor = options.pipelineFor ?? dataPolicyPipeline;
   return TE.chain((pipeline: AppendPipeline | undefined) =>
     createRuntime(loaded.right.config, {
       storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
@@ -267,6 +272,14 @@ const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<P
     }),
   )(pipelineFor(loaded.right));
 };
+
+/** A CLI process makes one append: starting worker threads would cost more than it saves, unless the config asks for them. */
+const dataPolicyPipeline = (loaded: LoadedConfig): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
+  createRedactionPipeline(loaded.config, {
+    baseDir: loaded.baseDir,
+    source: loaded.source ?? '(defaults)',
+    defaultMode: 'in_thread',
+  });
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {

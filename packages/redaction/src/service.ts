@@ -47,6 +47,8 @@ export interface RedactionServiceOptions {
   readonly builtInDetectors?: boolean;
   /** Override `redaction.mode`. */
   readonly mode?: 'pool' | 'in_thread';
+  /** The mode when neither `mode` nor `redaction.mode` says; default `pool`. A one-shot CLI process prefers `in_thread`. */
+  readonly defaultMode?: 'pool' | 'in_thread';
   /** Override `redaction.workers`. */
   readonly workers?: number;
   /** Override `redaction.max_queue`. */
@@ -96,7 +98,7 @@ const settingsFrom = (options: RedactionServiceOptions): E.Either<ConfigInvalid,
       builtInDetectors: options.builtInDetectors ?? true,
       eventBudgetMs: options.eventBudgetMs ?? section.event_budget_ms ?? DEFAULTS.eventBudgetMs,
     },
-    mode: options.mode ?? section.mode ?? 'pool',
+    mode: options.mode ?? section.mode ?? options.defaultMode ?? 'pool',
     workers: options.workers ?? section.workers ?? availableParallelism(),
     maxQueue: options.maxQueue ?? section.max_queue ?? DEFAULTS.maxQueue,
     batchSize: options.batchSize ?? section.batch_size ?? DEFAULTS.batchSize,
