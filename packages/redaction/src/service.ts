@@ -208,11 +208,13 @@ const createPool = (settings: Settings): RedactionService => {
     mode: 'pool',
     redact: (tenant, events) => async () => {
       if (isClosed) return E.left(closed('redaction'));
+      // Decoded here too, so bad input is the same InvalidInput as in-thread, and never reaches a worker.
+      const decoded = decodeEvents(events);
+      if (E.isLeft(decoded)) return decoded;
       const pool = await start();
       const chunks: RedactTask[] = [];
-      for (let offset = 0; offset < events.length; offset += settings.batchSize) {
-        // Decoded by the worker, which answers a malformed event with a protocol failure.
-        chunks.push({ tenant, offset, events: events.slice(offset, offset + settings.batchSize) as NewEvent[] });
+      for (let offset = 0; offset < decoded.right.length; offset += settings.batchSize) {
+        chunks.push({ tenant, offset, events: decoded.right.slice(offset, offset + settings.batchSize) });
       }
       // Refuse before queueing anything when the chunks cannot all fit: workers take `workers` at once, the queue the rest.
       if (pool.queueSize + chunks.length > settings.maxQueue + settings.workers) {
