@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
+  installedSecretPlugin,
   invalidAt,
-  loadConfig,
+  loadConfigWithSecrets,
   parseTenantId,
+  type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
   type ExpectedVersion,
-  type LoadedConfig,
+  type LoadedConfigWithSecrets,
+  type PalisadeConfig,
   type NewEventInput,
   type PalisadeError,
   type Runtime,
@@ -24,12 +28,17 @@ import { consoleOutput, eventLine, eventTable, printError, streamTable, type Out
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
   readonly storagePlugins?: readonly AnyStoragePlugin[];
+  /** Secret backend plugins besides those installed as `@palisade/secrets-<kind>` in the user's project. */
+  readonly secretPlugins?: readonly AnySecretBackendPlugin[];
   /**
-   * Builds the append pipeline from the loaded config. Default: the config's
-   * data policy through `@palisade/redaction` (the built-in detectors in mask
-   * mode when the config sets none). Return `undefined` to store events as given.
+   * Builds the append pipeline from the loaded config, its secrets resolved.
+   * Default: the config's data policy through `@palisade/redaction` (the
+   * built-in detectors in mask mode when the config sets none). Return
+   * `undefined` to store events as given.
    */
-  readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
+  readonly pipelineFor?: (
+    loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+  ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
 }
@@ -260,24 +269,39 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
   return exitCode;
 };
 
-const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> => {
-  const loaded = loadConfig(globals.config !== undefined ? { path: globals.config } : {});
-  if (E.isLeft(loaded)) return TE.left(loaded.left);
-  const pipelineFor = options.pipelineFor ?? dataPolicyPipeline;
-  return TE.chain((pipeline: AppendPipeline | undefined) =>
-    createRuntime(loaded.right.config, {
-      storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
-      baseDir: loaded.right.baseDir,
-      ...(pipeline !== undefined ? { pipeline } : {}),
+const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> =>
+  pipe(
+    // `${secret:...}` references resolve through the backends the config names,
+    // loaded from the user's project (`@palisade/secrets-<kind>`).
+    loadConfigWithSecrets({
+      ...(globals.config !== undefined ? { path: globals.config } : {}),
+      plugins: options.secretPlugins ?? [],
+      resolvePlugin: installedSecretPlugin,
     }),
-  )(pipelineFor(loaded.right));
-};
+    TE.chainW((loaded) =>
+      pipe(
+        (options.pipelineFor ?? dataPolicyPipeline)(loaded),
+        TE.chainW((pipeline: AppendPipeline | undefined) =>
+          createRuntime(loaded.config, {
+            storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
+            baseDir: loaded.baseDir,
+            ...(pipeline !== undefined ? { pipeline } : {}),
+          }),
+        ),
+        // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
+        TE.chainFirstW(() => TE.fromTask(() => loaded.close())),
+      ),
+    ),
+  );
 
 /** A CLI process makes one append: starting worker threads would cost more than it saves, unless the config asks for them. */
-const dataPolicyPipeline = (loaded: LoadedConfig): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
+const dataPolicyPipeline = (
+  loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
   createRedactionPipeline(loaded.config, {
     baseDir: loaded.baseDir,
     source: loaded.source ?? '(defaults)',
+    secrets: loaded.secrets,
     defaultMode: 'in_thread',
   });
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { span } from './scan.js';
+import { isWordChar, scanRegexAtBoundary, span } from './scan.js';
 
 /*
  * IPv4 dotted quads and IPv6 in every written form (full, compressed `::`,
@@ -9,24 +9,23 @@ import { span } from './scan.js';
  * addresses are dropped by a real parser, not by a pattern.
  */
 
-const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)/g;
+const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
 
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const isV6Char = (c: number): boolean => isHex(c) || c === 58 || c === 46; // hex, ':', '.'
-const isWordChar = (c: number): boolean =>
-  (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isZoneChar = (c: number): boolean => isWordChar(c) || c === 46 || c === 45 || c === 126;
 
 /** The longest written IPv6 address (with an embedded IPv4) is 45 characters; zones are short. */
 const MAX_V6 = 45;
 const MAX_ZONE = 32;
 
+const ipv4Boundary = (c: number): boolean => !isWordChar(c) && c !== 46;
+
 const findIpv4 = (text: string, spans: DetectorSpan[]): void => {
-  IPV4.lastIndex = 0;
-  for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
-    if (isIP(m[0]) === 4) spans.push(span(m.index, m.index + m[0].length, 'ip_address', 0.85));
-  }
-  IPV4.lastIndex = 0;
+  for (const s of scanRegexAtBoundary(IPV4, text, ipv4Boundary, (m) =>
+    isIP(m[0]) === 4 ? span(m.index, m.index + m[0].length, 'ip_address', 0.85) : null,
+  ))
+    spans.push(s);
 };
 
 const findIpv6 = (text: string, spans: DetectorSpan[]): void => {

@@ -1,5 +1,7 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, digitsOf, scanRegex, span } from './scan.js';
+import { DIGIT_HINTS, digitsOf, isWordChar, scanRegexAtBoundary, span } from './scan.js';
+
+const phoneBoundary = (c: number): boolean => !isWordChar(c) && c !== 43;
 
 /*
  * Two shapes, tried at the same place:
@@ -14,7 +16,6 @@ import { DIGIT_HINTS, digitsOf, scanRegex, span } from './scan.js';
  */
 const PHONE = new RegExp(
   [
-    '(?<![\\w+])',
     '(?:',
     // NANP
     '(?:\\+?1[ .-]?)?(?:\\((\\d{3})\\) ?|(\\d{3})([ .-]))\\d{3}[ .-]\\d{4}',
@@ -31,7 +32,7 @@ const PHONE = new RegExp(
 );
 
 export const findPhones = (text: string): DetectorSpan[] =>
-  scanRegex(PHONE, text, (m) => {
+  scanRegexAtBoundary(PHONE, text, phoneBoundary, (m) => {
     const value = m[0];
     const digits = digitsOf(value).length;
     if (value.startsWith('+')) {
