@@ -22,6 +22,7 @@ import {
   type Runtime,
   type TenantEventStore,
 } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { consoleOutput, eventLine, eventTable, printError, purgeReport, streamTable, type Output } from './output.js';
@@ -31,7 +32,12 @@ export interface CliOptions {
   readonly storagePlugins?: readonly AnyStoragePlugin[];
   /** Secret backend plugins besides those installed as `@palisade/secrets-<kind>` in the user's project. */
   readonly secretPlugins?: readonly AnySecretBackendPlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config, its secrets resolved. */
+  /**
+   * Builds the append pipeline from the loaded config, its secrets resolved.
+   * Default: the config's data policy through `@palisade/redaction` (the
+   * built-in detectors in mask mode when the config sets none). Return
+   * `undefined` to store events as given.
+   */
   readonly pipelineFor?: (
     loaded: LoadedConfigWithSecrets<PalisadeConfig>,
   ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
@@ -313,7 +319,7 @@ const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<P
     }),
     TE.chainW((loaded) =>
       pipe(
-        (options.pipelineFor ?? (() => TE.right(undefined)))(loaded),
+        (options.pipelineFor ?? dataPolicyPipeline)(loaded),
         TE.chainW((pipeline: AppendPipeline | undefined) =>
           createRuntime(loaded.config, {
             storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
@@ -326,6 +332,17 @@ const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<P
       ),
     ),
   );
+
+/** A CLI process makes one append: starting worker threads would cost more than it saves, unless the config asks for them. */
+const dataPolicyPipeline = (
+  loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
+  createRedactionPipeline(loaded.config, {
+    baseDir: loaded.baseDir,
+    source: loaded.source ?? '(defaults)',
+    secrets: loaded.secrets,
+    defaultMode: 'in_thread',
+  });
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {
