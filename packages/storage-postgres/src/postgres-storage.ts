@@ -287,15 +287,13 @@ class PostgresStorage implements StorageAdapter {
     // Statement names are per connection; the schema keeps two adapters in one process apart.
     const n = (what: string) => `palisade:${schema}:${what}`;
     this.sql = {
-      lockStream: (tenant: TenantId, stream: StreamId) => ({
-        name: n('lock-stream'),
-        // Creates a placeholder row (version -1) for a new stream, or locks the existing one, so that
-        // concurrent appends to one stream queue here; rolled back with the transaction if nothing is written.
-        text: `INSERT INTO ${s}.streams AS st (tenant_id, stream_id, version) VALUES ($1, $2, -1)
-               ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = st.version
-               RETURNING version`,
-        values: [tenant, stream],
-      }),
+      // Creates a placeholder row (version -1) for a new stream, or locks the existing one, so that concurrent
+      // appends to one stream queue here; rolled back with the transaction if nothing is written. Sent in the same
+      // round trip as BEGIN, so its values are literals: a validated TenantId and StreamId, escaped by the driver.
+      lockStream: (literal: (value: string) => string, tenant: TenantId, stream: StreamId) =>
+        `INSERT INTO ${s}.streams AS st (tenant_id, stream_id, version) VALUES (${literal(tenant)}, ${literal(stream)}, -1)
+         ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = st.version
+         RETURNING version`,
       findEvents: (tenant: TenantId, ids: readonly string[]) => ({
         name: n('find-events'),
         text: `SELECT event_id::text AS event_id, stream_id, version, position, content_hash
@@ -472,8 +470,11 @@ class PostgresStorage implements StorageAdapter {
     expected: ExpectedVersion,
   ): Promise<E.Either<StorageAppendError, AppendResult>> {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.inTenant<StorageAppendError, AppendResult>(tenant, 'append', (client) =>
-        this.appendInTransaction(client, tenant, stream, events, expected, attempt > 1),
+      const outcome = await this.inTenant<StorageAppendError, AppendResult>(
+        tenant,
+        'append',
+        (client, locked) => this.appendInTransaction(client, locked, tenant, stream, events, expected, attempt > 1),
+        (literal) => this.sql.lockStream(literal, tenant, stream),
       )();
       if (E.isRight(outcome)) {
         if (!outcome.right.idempotentReplay) this.announce(tenant);
@@ -494,6 +495,7 @@ class PostgresStorage implements StorageAdapter {
 
   private async appendInTransaction(
     client: pg.PoolClient,
+    locked: readonly unknown[],
     tenant: TenantId,
     stream: StreamId,
     events: readonly PreparedEvent[],
@@ -501,8 +503,7 @@ class PostgresStorage implements StorageAdapter {
     lookUpEveryId: boolean,
   ): Promise<E.Either<StorageAppendError, AppendResult>> {
     const { sql } = this;
-    const locked = await client.query(sql.lockStream(tenant, stream));
-    const version = decodeVersion(locked.rows[0] as unknown, 'streams');
+    const version = decodeVersion(locked[0], 'streams');
     if (E.isLeft(version)) return version;
     const current = version.right < 0 ? null : version.right;
 
@@ -549,7 +550,8 @@ class PostgresStorage implements StorageAdapter {
   private inTenant<Err extends StorageAppendError, A>(
     tenant: TenantId,
     what: string,
-    body: (client: pg.PoolClient) => Promise<E.Either<Err, A>>,
+    body: (client: pg.PoolClient, leadRows: readonly unknown[]) => Promise<E.Either<Err, A>>,
+    lead?: (literal: (value: string) => string) => string,
   ): TE.TaskEither<Err | StorageError, A> {
     return async () => {
       if (this.isClosed) return E.left(closed('postgres storage'));
@@ -560,11 +562,14 @@ class PostgresStorage implements StorageAdapter {
         return E.left(this.isClosed ? closed('postgres storage') : unavailable(what, e));
       }
       try {
-        // The tenant id is a validated TenantId ([a-z0-9_-]) and escaped besides: one round trip for all settings.
-        await client.query(
-          `BEGIN; SELECT set_config('palisade.tenant', ${client.escapeLiteral(tenant)}, true)${this.settings}`,
-        );
-        const out = await body(client);
+        // The tenant id is a validated TenantId ([a-z0-9_-]) and escaped besides: one round trip for BEGIN, the
+        // settings and the body's leading statement (simple protocol, which answers with one result per statement).
+        const literal = (value: string) => client.escapeLiteral(value);
+        const leading = lead === undefined ? '' : `; ${lead(literal)}`;
+        const begun = (await client.query(
+          `BEGIN; SELECT set_config('palisade.tenant', ${literal(tenant)}, true)${this.settings}${leading}`,
+        )) as unknown as pg.QueryResult[];
+        const out = await body(client, lead === undefined ? [] : (begun[begun.length - 1]?.rows ?? []));
         await client.query(E.isRight(out) ? 'COMMIT' : 'ROLLBACK');
         client.release();
         return out;
