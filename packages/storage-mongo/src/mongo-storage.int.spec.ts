@@ -84,6 +84,11 @@ describe.skipIf(url === undefined || url === '')('mongo against a real server (P
     const two = await createMongoStorage({ url: serverUrl, database })();
     if (E.isLeft(one) || E.isLeft(two)) throw new Error('cannot open');
     try {
+      const hello = (await admin.db('admin').command({ hello: 1 })) as { setName?: string; msg?: string };
+      if (hello.setName === undefined && hello.msg !== 'isdbgrid') {
+        console.info('[mongo] standalone server: no change streams, wake-up test not applicable');
+        return;
+      }
       let woken = 0;
       one.right.onAppend(tenantId('acme'), () => void woken++);
       // Give the change stream a moment to open before the write it must see.

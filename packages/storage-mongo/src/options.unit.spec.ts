@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { classifyDeployment } from './deployment.js';
+import { classifyDeployment, hasChangeStreams } from './deployment.js';
 import { MongoConfig, decideRetry, fromConfig, resolveOptions } from './options.js';
 import { storagePlugin } from './plugin.js';
 
@@ -70,13 +70,14 @@ describe('mongo options', () => {
     expect(decideRetry('tenant_stream', 5, 5)).toMatchObject({ left: { _tag: 'StorageUnavailable', retryable: true } });
   });
 
-  it('opens on replica sets and sharded clusters, and refuses a standalone server with the fix', () => {
+  it('opens on every deployment, and knows which ones have change streams', () => {
     expect(classifyDeployment({ isWritablePrimary: true, setName: 'rs0', maxWireVersion: 21 })).toEqual(
       E.right('replica-set'),
     );
     expect(classifyDeployment({ msg: 'isdbgrid', maxWireVersion: 21 })).toEqual(E.right('sharded'));
-    const standalone = classifyDeployment({ isWritablePrimary: true, maxWireVersion: 21 });
-    expect(E.isLeft(standalone) && standalone.left.message).toContain("'--replSet rs0'");
+    expect(classifyDeployment({ isWritablePrimary: true, maxWireVersion: 21 })).toEqual(E.right('standalone'));
+    expect(hasChangeStreams('standalone')).toBe(false);
+    expect(hasChangeStreams('replica-set') && hasChangeStreams('sharded')).toBe(true);
     expect(E.isLeft(classifyDeployment({ setName: 'rs0', maxWireVersion: 7 }))).toBe(true);
     expect(E.isLeft(classifyDeployment({ setName: 42 }))).toBe(true);
   });
