@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
+  installedSecretPlugin,
   invalidAt,
-  loadConfig,
+  loadConfigWithSecrets,
   parseTenantId,
+  type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
   type ExpectedVersion,
-  type LoadedConfig,
+  type LoadedConfigWithSecrets,
+  type PalisadeConfig,
   type NewEventInput,
   type PalisadeError,
   type Runtime,
@@ -23,8 +27,12 @@ import { consoleOutput, eventLine, eventTable, printError, streamTable, type Out
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
   readonly storagePlugins?: readonly AnyStoragePlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config. */
-  readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
+  /** Secret backend plugins besides those installed as `@palisade/secrets-<kind>` in the user's project. */
+  readonly secretPlugins?: readonly AnySecretBackendPlugin[];
+  /** Builds the append pipeline (redaction) from the loaded config, its secrets resolved. */
+  readonly pipelineFor?: (
+    loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+  ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
 }
@@ -255,18 +263,30 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
   return exitCode;
 };
 
-const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> => {
-  const loaded = loadConfig(globals.config !== undefined ? { path: globals.config } : {});
-  if (E.isLeft(loaded)) return TE.left(loaded.left);
-  const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
-  return TE.chain((pipeline: AppendPipeline | undefined) =>
-    createRuntime(loaded.right.config, {
-      storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
-      baseDir: loaded.right.baseDir,
-      ...(pipeline !== undefined ? { pipeline } : {}),
+const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> =>
+  pipe(
+    // `${secret:...}` references resolve through the backends the config names,
+    // loaded from the user's project (`@palisade/secrets-<kind>`).
+    loadConfigWithSecrets({
+      ...(globals.config !== undefined ? { path: globals.config } : {}),
+      plugins: options.secretPlugins ?? [],
+      resolvePlugin: installedSecretPlugin,
     }),
-  )(pipelineFor(loaded.right));
-};
+    TE.chainW((loaded) =>
+      pipe(
+        (options.pipelineFor ?? (() => TE.right(undefined)))(loaded),
+        TE.chainW((pipeline: AppendPipeline | undefined) =>
+          createRuntime(loaded.config, {
+            storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
+            baseDir: loaded.baseDir,
+            ...(pipeline !== undefined ? { pipeline } : {}),
+          }),
+        ),
+        // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
+        TE.chainFirstW(() => TE.fromTask(() => loaded.close())),
+      ),
+    ),
+  );
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {

@@ -101,6 +101,19 @@ export interface SecretBackendFailed extends ErrorBase<'SecretBackendFailed', 'P
   readonly reason: SecretFailureReason;
 }
 
+export interface CryptoFailed extends ErrorBase<'CryptoFailed', 'PALISADE_CRYPTO_FAILED'> {
+  /** `key_unwrap`: a stored key does not open with the configured key-encryption key; `tampered`: a ciphertext fails its check. */
+  readonly reason: 'key_unwrap' | 'tampered' | 'misconfigured';
+}
+
+export interface AuditVerificationFailed extends ErrorBase<
+  'AuditVerificationFailed',
+  'PALISADE_AUDIT_VERIFICATION_FAILED'
+> {
+  /** How many problems were found; the first ones are in the message (positions and kinds, never content). */
+  readonly problems: number;
+}
+
 export type PalisadeError =
   | InvalidInput
   | WrongExpectedVersion
@@ -116,7 +129,9 @@ export type PalisadeError =
   | SubscriptionFailed
   | Closed
   | SecretNotFound
-  | SecretBackendFailed;
+  | SecretBackendFailed
+  | CryptoFailed
+  | AuditVerificationFailed;
 
 export type ErrorCode = PalisadeError['code'];
 
@@ -294,6 +309,25 @@ export const secretBackendFailed = (
   backend,
   secret,
   reason,
+});
+
+/** `what` names the key or event id and the step, never key material or content. */
+export const cryptoFailed = (reason: CryptoFailed['reason'], what: string): CryptoFailed => ({
+  _tag: 'CryptoFailed',
+  code: 'PALISADE_CRYPTO_FAILED',
+  message: `encryption failed (${reason}): ${what}`,
+  retryable: false,
+  reason,
+});
+
+export const auditVerificationFailed = (problems: readonly string[]): AuditVerificationFailed => ({
+  _tag: 'AuditVerificationFailed',
+  code: 'PALISADE_AUDIT_VERIFICATION_FAILED',
+  message: `audit log verification failed with ${problems.length} problem(s): ${problems.slice(0, 3).join('; ')}${
+    problems.length > 3 ? `; and ${problems.length - 3} more` : ''
+  }`,
+  retryable: false,
+  problems: problems.length,
 });
 
 /**

@@ -67,6 +67,7 @@ export {
 export { createSecretCache, DEFAULT_SECRET_CACHE, type SecretCacheOptions, type SecretEvent } from './secrets/cache.js';
 export { createSecretResolver, type SecretResolverOptions } from './secrets/resolver.js';
 export { SecretsSection, SecretBackendSection } from './secrets/config-section.js';
+export { installedSecretPlugin } from './secrets/installed-plugin.js';
 export {
   buildSecretBackends,
   loadConfigWithSecrets,
@@ -77,3 +78,13 @@ export {
   type SecretBinding,
 } from './secrets/config-loader.js';
 export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';
+export {
+  KeyRef,
+  WrappedKeyCodec,
+  createMemoryKeyStore,
+  type KeyStore,
+  type TenantKeyStore,
+  type WrappedKey,
+} from './key-store.js';
+export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
+export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';

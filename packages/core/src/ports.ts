@@ -1,6 +1,14 @@
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import type * as t from 'io-ts';
-import type { AppendResult, ExpectedVersion, NewEvent, PreparedEvent, RecordedEvent, StreamInfo } from './event.js';
+import type {
+  AppendResult,
+  ExpectedVersion,
+  NewEvent,
+  NewEventInput,
+  PreparedEvent,
+  RecordedEvent,
+  StreamInfo,
+} from './event.js';
 import type {
   AppendError,
   Closed,
@@ -10,6 +18,7 @@ import type {
   WrongExpectedVersion,
 } from './errors.js';
 import type { StreamId, SubscriberId, TenantId } from './ids.js';
+import type { TenantEventStore } from './event-store.js';
 
 /*
  * The storage port. An adapter never sees a request that is not already bound
@@ -106,3 +115,44 @@ export interface AppendPipeline {
 export const passThroughPipeline: AppendPipeline = {
   process: (_context, events) => () => Promise.resolve({ _tag: 'Right', right: events }),
 };
+
+/** What became of one append, as an `AppendObserver` sees it. */
+export type AppendOutcome =
+  | {
+      readonly _tag: 'Appended';
+      readonly tenant: TenantId;
+      readonly stream: StreamId;
+      /**
+       * The events as they left the pipeline (redacted, encrypted), ids assigned:
+       * what was stored. On an idempotent replay, what this attempt would have stored.
+       */
+      readonly events: readonly PreparedEvent[];
+      readonly result: AppendResult;
+    }
+  | {
+      readonly _tag: 'Refused';
+      readonly tenant: TenantId;
+      /** Null when the stream id itself was invalid. */
+      readonly stream: StreamId | null;
+      /** What the caller passed, undecoded and unredacted: read ids and metadata from it, never copy content. */
+      readonly inputs: readonly NewEventInput[];
+      readonly error: AppendError;
+    };
+
+/**
+ * Sees the outcome of every append, including appends to system streams: an
+ * observer that appends itself (the audit log) must ignore its own stream, or
+ * it would observe its own writes forever. Awaited before the append resolves;
+ * a throw or rejection is reported to `onObserverError` and never changes the result.
+ */
+export interface AppendObserver {
+  observe(outcome: AppendOutcome, scope: TenantEventStore): Promise<void>;
+}
+
+/**
+ * Rewrites events on their way out of storage (decryption, erased markers).
+ * Must keep ids, order and count; may fail the read with a storage error.
+ */
+export interface ReadTransform {
+  read(tenant: TenantId, events: readonly RecordedEvent[]): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
+}

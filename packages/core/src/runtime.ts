@@ -12,7 +12,7 @@ import { configInvalid, type PalisadeError } from './errors.js';
 import { EventStore, type EventStoreOptions, type TenantEventStore } from './event-store.js';
 import type { TenantId } from './ids.js';
 import { memoryStoragePlugin } from './memory-storage.js';
-import type { AnyStoragePlugin, AppendPipeline, StorageAdapter } from './ports.js';
+import type { AnyStoragePlugin, AppendObserver, AppendPipeline, ReadTransform, StorageAdapter } from './ports.js';
 
 /** DI tokens. Always injected by name (`@inject(Tokens.X)`): our toolchains emit no decorator metadata. */
 export const Tokens = {
@@ -37,8 +37,14 @@ export interface RuntimeOptions {
   readonly storagePlugins?: readonly AnyStoragePlugin[];
   /** Where `@palisade/storage-<kind>` is looked up when no plugin is passed, and relative paths resolve. */
   readonly baseDir?: string;
-  /** The append pipeline (redaction). */
+  /** The append pipeline (redaction, then encryption). */
   readonly pipeline?: AppendPipeline;
+  /** Told every append's outcome (the audit log). */
+  readonly observer?: AppendObserver;
+  /** Where the observer's failures go. */
+  readonly onObserverError?: (error: unknown) => void;
+  /** Applied to every read (decryption, erased markers). */
+  readonly reader?: ReadTransform;
 }
 
 export interface Runtime {
@@ -77,6 +83,9 @@ export const createRuntime = (
           ...(config.limits?.max_batch_events !== undefined ? { maxBatchEvents: config.limits.max_batch_events } : {}),
         },
         ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
+        ...(options.observer !== undefined ? { observer: options.observer } : {}),
+        ...(options.onObserverError !== undefined ? { onObserverError: options.onObserverError } : {}),
+        ...(options.reader !== undefined ? { reader: options.reader } : {}),
         ...(config.subscriptions?.poll_interval_ms !== undefined
           ? { pollIntervalMs: config.subscriptions.poll_interval_ms }
           : {}),
