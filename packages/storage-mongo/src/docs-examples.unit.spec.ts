@@ -29,7 +29,7 @@ describe('the documented mongo config example', () => {
           collection_prefix: 'palisade_',
           change_streams: true,
           server_selection_timeout_ms: 10000,
-          max_append_attempts: 20,
+          max_append_attempts: 100,
         }),
       );
     } finally {

@@ -36,7 +36,7 @@ import {
   planCommit,
 } from './documents.js';
 import { ADAPTER, duplicateKeyIndex, isDuplicateKey, mapDriverError } from './errors.js';
-import { decideRetry, resolveOptions, type MongoStorageOptions, type ResolvedOptions } from './options.js';
+import { backoffMs, decideRetry, resolveOptions, type MongoStorageOptions, type ResolvedOptions } from './options.js';
 import { INDEXES, collectionNames } from './schema.js';
 
 /**
@@ -95,14 +95,14 @@ type AttemptOutcome =
   | { readonly kind: 'done'; readonly result: E.Either<StorageAppendError, AppendResult> }
   | { readonly kind: 'duplicate'; readonly index: string | null };
 
-const MAJORITY = { writeConcern: { w: 'majority' as const } };
-
 class MongoStorage implements StorageAdapter {
   readonly name = ADAPTER;
   private readonly notifier = new AppendNotifier();
   private changeStream: ChangeStream | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private isClosed = false;
+  /** Acknowledged once a majority has the write (survives a failover); a standalone server has no majority to wait for. */
+  private readonly durable: { writeConcern?: { w: 'majority' } };
 
   constructor(
     private readonly client: MongoClient,
@@ -111,7 +111,9 @@ class MongoStorage implements StorageAdapter {
     private readonly checkpoints: Collection,
     private readonly options: ResolvedOptions,
     readonly deployment: Deployment,
-  ) {}
+  ) {
+    this.durable = deployment === 'standalone' ? {} : { writeConcern: { w: 'majority' } };
+  }
 
   forTenant(tenant: TenantId): TenantStorage {
     return {
@@ -174,7 +176,7 @@ class MongoStorage implements StorageAdapter {
           await this.checkpoints.updateOne(
             { tenant, subscriber },
             { $set: { position, updatedAt: new Date().toISOString() } },
-            { upsert: true, ...MAJORITY },
+            { upsert: true, ...this.durable },
           );
           return E.right(undefined);
         }),
@@ -231,6 +233,7 @@ class MongoStorage implements StorageAdapter {
       const next = decideRetry(outcome.index, attempt, this.options.maxAppendAttempts);
       if (E.isLeft(next)) return next;
       lookUpGeneratedIds ||= next.right.lookUpGeneratedIds;
+      await new Promise((r) => setTimeout(r, backoffMs(attempt)));
     }
   }
 
@@ -275,7 +278,7 @@ class MongoStorage implements StorageAdapter {
     if (E.isLeft(logHead)) return { kind: 'done', result: logHead };
     const commit = planCommit(tenant, stream, events, current.right, logHead.right, new Date().toISOString());
     try {
-      await this.commits.insertOne({ ...commit }, MAJORITY);
+      await this.commits.insertOne({ ...commit }, this.durable);
     } catch (e) {
       if (isDuplicateKey(e)) return { kind: 'duplicate', index: duplicateKeyIndex(e) };
       throw e;
