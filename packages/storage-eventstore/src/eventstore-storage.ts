@@ -120,7 +120,10 @@ class EventStoreStorage implements StorageAdapter {
             if (r.event === undefined || r.link === undefined) continue;
             const decoded = decodeLogEvent(r.event, tenant, this.names.log(tenant));
             if (E.isLeft(decoded)) return decoded;
-            if (decoded.right.stream !== stream) return E.left(malformed(`the index of a stream`));
+            // The link at revision v must lead to version v of this very stream.
+            if (decoded.right.stream !== stream || BigInt(decoded.right.version) !== r.link.revision) {
+              return E.left(malformed('the index of a stream'));
+            }
             out.push(decoded.right);
           }
           return E.right(out);
