@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BSON } from 'mongodb';
 import type { EventId, EventType, JsonValue, PreparedEvent, StreamId, TenantId } from '@palisade/core';
 import {
   MAX_COMMIT_BYTES,
@@ -29,8 +30,8 @@ const prepared = (n: number, data: JsonValue = { n }): PreparedEvent => ({
 });
 const at = '2026-11-27T18:00:00.000Z';
 
-/** What the server gives back: the document through JSON (close enough to BSON for strings and integers). */
-const stored = (doc: unknown): unknown => JSON.parse(JSON.stringify(doc));
+/** What the server gives back: the document through the driver's own BSON serialiser. */
+const stored = (doc: object): unknown => BSON.deserialize(BSON.serialize(doc));
 
 describe('mongo commit documents', () => {
   it('continue the stream and the log, and read back as the events appended (property)', () => {
@@ -128,6 +129,26 @@ describe('mongo commit documents', () => {
     expect(decodeCheckpoint({ tenant: 'acme', subscriber: 'mailer', position: 4, updatedAt: at })).toEqual(E.right(4));
     expect(E.isLeft(decodeCheckpoint({ tenant: 'acme', subscriber: 'mailer', position: -4, updatedAt: at }))).toBe(
       true,
+    );
+  });
+
+  it('stores payloads as JSON text because BSON itself would not keep them', () => {
+    // The driver's BSON turns a lone surrogate into U+FFFD: storing the value as BSON would change it.
+    expect(stored({ s: 'x\uD800y' })).toEqual({ s: 'x\uFFFDy' });
+    const commit = planCommit(acme, stream, [prepared(1, { s: 'x\uD800y' })], null, 0, at);
+    const read = E.chain(commitEvents)(decodeCommit(stored(commit), acme));
+    expect(E.isRight(read) && read.right[0]!.data).toEqual({ s: 'x\uD800y' });
+  });
+
+  it("over-estimates a commit's BSON size, so the 16 MiB check is safe (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue({ maxDepth: 3 }), { minLength: 1, maxLength: 20 }), (values) => {
+        const events = values.map((v, i) => prepared(i, JSON.parse(JSON.stringify(v ?? null)) as JsonValue));
+        const commit = planCommit(acme, stream, events, 3, 40, at);
+        expect(BSON.calculateObjectSize({ _id: new BSON.ObjectId(), ...commit })).toBeLessThanOrEqual(
+          commitSizeBound(events),
+        );
+      }),
     );
   });
 

@@ -18,7 +18,7 @@ const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 if (url === undefined || url === '') {
   console.info(
     '[mongo] SKIPPED: the MongoDB conformance suite did not run because PALISADE_TEST_MONGO_URL is not set ' +
-      '(e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true); see packages/storage-mongo/README.md',
+      '(e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0); see packages/storage-mongo/README.md',
   );
 }
 
