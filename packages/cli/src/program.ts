@@ -5,8 +5,9 @@ import * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
   invalidAt,
-  loadConfig,
+  loadConfigWithSecrets,
   parseTenantId,
+  type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
   type ExpectedVersion,
@@ -16,7 +17,11 @@ import {
   type Runtime,
   type TenantEventStore,
 } from '@palisade/core';
+import { envSecretsPlugin } from '@palisade/secrets-env';
+import { fileSecretsPlugin } from '@palisade/secrets-file';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
+import { registerAuditCommands, registerForgetCommand } from './audit-commands.js';
+import { governanceFrom, type Governance } from './governance.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
 
@@ -27,6 +32,15 @@ export interface CliOptions {
   readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
+  /** Secret backends `secrets.backends[].kind` may name. Default: env and file. */
+  readonly secretPlugins?: readonly AnySecretBackendPlugin[];
+}
+
+/** An open runtime with the audit log and encryption composed from config. */
+export interface Opened {
+  readonly runtime: Runtime;
+  readonly governance: Governance;
+  close(): Promise<void>;
 }
 
 interface GlobalFlags {
@@ -62,6 +76,7 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
         flags: F,
         out: Output,
         runtime: Runtime,
+        governance: Governance,
       ) => Promise<E.Either<PalisadeError, void>>,
     ) =>
     async (flags: F, command: Command): Promise<void> => {
@@ -73,20 +88,21 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
         exitCode = ExitCode.usage;
         return;
       }
-      const runtime = await openRuntime(globals, options)();
-      if (E.isLeft(runtime)) {
-        printError(out, runtime.left);
-        exitCode = exitCodeFor(runtime.left);
+      const opened = await openRuntime(globals, options, out)();
+      if (E.isLeft(opened)) {
+        printError(out, opened.left);
+        exitCode = exitCodeFor(opened.left);
         return;
       }
+      const { runtime, governance } = opened.right;
       try {
-        const result = await body(runtime.right.forTenant(tenant.right), flags, out, runtime.right);
+        const result = await body(runtime.forTenant(tenant.right), flags, out, runtime, governance);
         if (E.isLeft(result)) {
           printError(out, result.left);
           exitCode = exitCodeFor(result.left);
         }
       } finally {
-        await runtime.right.close();
+        await opened.right.close();
       }
     };
 
@@ -243,6 +259,15 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
       }),
     );
 
+  registerAuditCommands(program, {
+    withTenant,
+    makeOutput,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  });
+  registerForgetCommand(program, withTenant);
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
@@ -255,18 +280,53 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
   return exitCode;
 };
 
-const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> => {
-  const loaded = loadConfig(globals.config !== undefined ? { path: globals.config } : {});
-  if (E.isLeft(loaded)) return TE.left(loaded.left);
-  const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
-  return TE.chain((pipeline: AppendPipeline | undefined) =>
-    createRuntime(loaded.right.config, {
+const openRuntime =
+  (globals: GlobalFlags, options: CliOptions, out: Output): TE.TaskEither<PalisadeError, Opened> =>
+  async () => {
+    const loaded = await loadConfigWithSecrets({
+      ...(globals.config !== undefined ? { path: globals.config } : {}),
+      plugins: options.secretPlugins ?? [envSecretsPlugin, fileSecretsPlugin],
+    })();
+    if (E.isLeft(loaded)) return loaded;
+    const { config, baseDir, source } = loaded.right;
+    const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
+    const pipeline = await pipelineFor({ config, baseDir, source })();
+    if (E.isLeft(pipeline)) {
+      await loaded.right.close();
+      return pipeline;
+    }
+    const governance = governanceFrom(config, baseDir, pipeline.right, (e) =>
+      out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`),
+    );
+    if (E.isLeft(governance)) {
+      await loaded.right.close();
+      return governance;
+    }
+    const g = governance.right;
+    const runtime = await createRuntime(config, {
       storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
-      baseDir: loaded.right.baseDir,
-      ...(pipeline !== undefined ? { pipeline } : {}),
-    }),
-  )(pipelineFor(loaded.right));
-};
+      baseDir,
+      ...(g.pipeline !== undefined ? { pipeline: g.pipeline } : {}),
+      ...(g.observer !== undefined ? { observer: g.observer } : {}),
+      ...(g.reader !== undefined ? { reader: g.reader } : {}),
+      onObserverError: (e) => out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`),
+    })();
+    if (E.isLeft(runtime)) {
+      await g.close();
+      await loaded.right.close();
+      return runtime;
+    }
+    g.attach(runtime.right.store);
+    return E.right({
+      runtime: runtime.right,
+      governance: g,
+      close: async () => {
+        await g.close();
+        await runtime.right.close();
+        await loaded.right.close();
+      },
+    });
+  };
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {
