@@ -316,6 +316,37 @@ describe('the auditor', () => {
     await store.close();
   });
 
+  it('splits a large append over several entries and keeps only the hash of an event too large to copy', async () => {
+    const keys = testSigner();
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), maxEntryBytes: 4096 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    const text = 'x'.repeat(1000);
+    await acme.appendToStream(
+      'big-1',
+      Array.from({ length: 10 }, (_, i) => ({ type: 'E', data: { i, text } })),
+    )();
+    await acme.appendToStream('big-2', [{ type: 'E', data: 'y'.repeat(10_000) }])();
+    expect(errors).toEqual([]);
+    const all = await entries(acme);
+    const appends = all.filter((e) => e.action === 'event.append');
+    expect(appends.length).toBeGreaterThan(2);
+    const first = appends.filter((e) => e.details['stream'] === 'big-1');
+    expect(first.map((e) => e.details['part'])).toEqual(first.map((_, i) => i + 1));
+    expect(
+      first.flatMap((e) => (e.details['events'] as JsonObject[]).map((c) => (c['data'] as JsonObject)['i'])),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const big = appends.find((e) => e.details['stream'] === 'big-2')!;
+    expect((big.details['events'] as JsonObject[])[0]!['data']).toMatchObject({
+      $omitted: 'too large',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
+    await store.close();
+  });
+
   it('reports a failed audit write to onObserverError without failing the append', async () => {
     const keys = testSigner();
     const blockAudit: AppendPipeline = {
