@@ -7,6 +7,7 @@ import {
   type AppendError,
   type AppendObserver,
   type AppendOutcome,
+  type AppendPipeline,
   type JsonObject,
   type JsonValue,
   type PreparedEvent,
@@ -417,3 +418,16 @@ export const redactionFindings = (metadata: JsonObject): Finding[] => {
   }
   return out;
 };
+
+/**
+ * The append pipeline for everything except the audit stream. Audit entries are
+ * built from events that already went through redaction (and from ids, codes
+ * and hashes), and a redactor that rewrote or refused them (a hash can look
+ * like a secret) would break the chain or lose the entry: put the redaction
+ * stage behind this, and encryption at rest after it.
+ */
+export const bypassAuditStream = (pipeline: AppendPipeline): AppendPipeline => ({
+  process: (context, events) =>
+    context.stream === AUDIT_STREAM ? () => Promise.resolve(E.right(events)) : pipeline.process(context, events),
+  ...(pipeline.close !== undefined ? { close: () => pipeline.close!() } : {}),
+});

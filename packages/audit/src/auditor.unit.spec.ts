@@ -12,7 +12,7 @@ import {
   type TenantEventStore,
   type TenantId,
 } from '@palisade/core';
-import { createAuditor, type Auditor } from './auditor.js';
+import { bypassAuditStream, createAuditor, type Auditor } from './auditor.js';
 import { dataPolicyFrom } from './data-policy.js';
 import { AUDIT_STREAM, AuditEntryData, CHECKPOINT_TYPE } from './entry.js';
 import { exportAuditLog, jsonlLine, type ExportLine } from './export.js';
@@ -344,6 +344,35 @@ describe('the auditor', () => {
       $omitted: 'too large',
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
     });
+    await store.close();
+  });
+
+  it('bypassAuditStream keeps a rewriting or refusing redactor away from audit entries', async () => {
+    const keys = testSigner();
+    const hostile: AppendPipeline = {
+      process: (_c, events) =>
+        JSON.stringify(events).includes('"prev"')
+          ? TE.left(policyBlocked([{ detector: 'api_secret', path: 'data.prev' }]))
+          : TE.right(events.map((e) => ({ ...e, data: '[redacted]' }))),
+    };
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      pipeline: bypassAuditStream(hostile),
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), checkpointEvery: 2 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    for (let i = 0; i < 3; i++) await acme.appendToStream('s-1', [{ type: 'E', data: 'a@b.c' }])();
+    expect(errors).toEqual([]);
+    expect((await asPromises(acme).readStream('s-1')).map((e) => e.data)).toEqual([
+      '[redacted]',
+      '[redacted]',
+      '[redacted]',
+    ]);
+    const report = verifyJsonl(await exportText(acme, undefined as unknown as Auditor, keys.signer), {
+      keys: [keys.trusted],
+    });
+    expect(report.problems).toEqual([]);
     await store.close();
   });
 

@@ -1,11 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const SECRETS_ENV = fileURLToPath(new URL('../../secrets-env', import.meta.url));
 
 describe('palisade CLI', () => {
   let cwd: string;
@@ -14,10 +15,40 @@ describe('palisade CLI', () => {
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
-  const palisade = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+  const palisade = (...args: string[]) => palisadeWith({}, ...args);
+  const palisadeWith = (env: NodeJS.ProcessEnv, ...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env } });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
+
+  it('resolves ${secret:...} in its config through a backend installed in the project', () => {
+    // As a user would: `npm install @palisade/secrets-env` puts it in the project's node_modules.
+    mkdirSync(join(cwd, 'node_modules', '@palisade'), { recursive: true });
+    symlinkSync(SECRETS_ENV, join(cwd, 'node_modules', '@palisade', 'secrets-env'), 'dir');
+    writeFileSync(
+      join(cwd, 'palisade.config.yaml'),
+      [
+        'secrets:',
+        '  backends: [{ kind: env, prefix: CLI_SECRET_ }]',
+        'storage:',
+        '  kind: sqlite',
+        '  path: ${secret:db/file}',
+        '',
+      ].join('\n'),
+    );
+    const env = { CLI_SECRET_DB_FILE: 'from-secret.db' };
+    expect(palisadeWith(env, 'append', '-t', 'acme', '-s', 'o-1', '--type', 'Placed', '--data', '{}').code).toBe(0);
+    expect(existsSync(join(cwd, 'from-secret.db'))).toBe(true);
+
+    const missing = palisadeWith({}, 'read', '-t', 'acme', '-s', 'o-1');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('db/file');
+
+    writeFileSync(join(cwd, 'palisade.config.yaml'), 'secrets:\n  backends: [{ kind: gcp }]\n');
+    const uninstalled = palisade('read', '-t', 'acme', '-s', 'o-1');
+    expect(uninstalled.code).toBe(2);
+    expect(uninstalled.stderr, uninstalled.stderr).toContain('install @palisade/secrets-gcp');
+  });
 
   it('appends and reads back with zero set-up, in tables and in JSON', () => {
     expect(palisade('append', '-t', 'acme', '-s', 'order-1', '--type', 'Placed', '--data', '{"total":10}').code).toBe(

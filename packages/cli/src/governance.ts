@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { auditorFromConfig, type Auditor, type AuditSigner } from '@palisade/audit';
+import { auditorFromConfig, bypassAuditStream, type Auditor, type AuditSigner } from '@palisade/audit';
 import {
   composePipelines,
   configInvalid,
@@ -83,7 +83,9 @@ export const governanceFrom = (
   }
   auditor = audit.right?.auditor ?? null;
 
-  const stages = [userPipeline, encryption?.pipeline].filter((p): p is AppendPipeline => p !== undefined);
+  const redaction =
+    userPipeline === undefined ? undefined : auditor !== null ? bypassAuditStream(userPipeline) : userPipeline;
+  const stages = [redaction, encryption?.pipeline].filter((p): p is AppendPipeline => p !== undefined);
   return E.right({
     auditor,
     signer: audit.right?.signer,

@@ -4,6 +4,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
+  installedSecretPlugin,
   invalidAt,
   loadConfigWithSecrets,
   parseTenantId,
@@ -11,7 +12,8 @@ import {
   type AnyStoragePlugin,
   type AppendPipeline,
   type ExpectedVersion,
-  type LoadedConfig,
+  type LoadedConfigWithSecrets,
+  type PalisadeConfig,
   type NewEventInput,
   type PalisadeError,
   type Runtime,
@@ -28,12 +30,17 @@ import { consoleOutput, eventLine, eventTable, printError, streamTable, type Out
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
   readonly storagePlugins?: readonly AnyStoragePlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config. */
-  readonly pipelineFor?: (loaded: LoadedConfig) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
+  /**
+   * Secret backend plugins `secrets.backends[].kind` may name (default: env and file); other kinds are loaded
+   * from `@palisade/secrets-<kind>` installed in the user's project.
+   */
+  readonly secretPlugins?: readonly AnySecretBackendPlugin[];
+  /** Builds the append pipeline (redaction) from the loaded config, its secrets resolved. */
+  readonly pipelineFor?: (
+    loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+  ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
-  /** Secret backends `secrets.backends[].kind` may name. Default: env and file. */
-  readonly secretPlugins?: readonly AnySecretBackendPlugin[];
 }
 
 /** An open runtime with the audit log and encryption composed from config. */
@@ -283,25 +290,25 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
 const openRuntime =
   (globals: GlobalFlags, options: CliOptions, out: Output): TE.TaskEither<PalisadeError, Opened> =>
   async () => {
+    // `${secret:...}` references resolve through the backends the config names: env and file are built in,
+    // others are loaded from the user's project (`@palisade/secrets-<kind>`).
     const loaded = await loadConfigWithSecrets({
       ...(globals.config !== undefined ? { path: globals.config } : {}),
       plugins: options.secretPlugins ?? [envSecretsPlugin, fileSecretsPlugin],
+      resolvePlugin: installedSecretPlugin,
     })();
     if (E.isLeft(loaded)) return loaded;
-    const { config, baseDir, source } = loaded.right;
-    const pipelineFor = options.pipelineFor ?? (() => TE.right(undefined));
-    const pipeline = await pipelineFor({ config, baseDir, source })();
+    const { config, baseDir } = loaded.right;
+    const pipeline = await (options.pipelineFor ?? (() => TE.right(undefined)))(loaded.right)();
     if (E.isLeft(pipeline)) {
       await loaded.right.close();
       return pipeline;
     }
-    const governance = governanceFrom(config, baseDir, pipeline.right, (e) =>
-      out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`),
-    );
-    if (E.isLeft(governance)) {
-      await loaded.right.close();
-      return governance;
-    }
+    const warn = (e: unknown) => out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`);
+    const governance = governanceFrom(config, baseDir, pipeline.right, warn);
+    // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
+    await loaded.right.close();
+    if (E.isLeft(governance)) return governance;
     const g = governance.right;
     const runtime = await createRuntime(config, {
       storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
@@ -309,11 +316,10 @@ const openRuntime =
       ...(g.pipeline !== undefined ? { pipeline: g.pipeline } : {}),
       ...(g.observer !== undefined ? { observer: g.observer } : {}),
       ...(g.reader !== undefined ? { reader: g.reader } : {}),
-      onObserverError: (e) => out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`),
+      onObserverError: warn,
     })();
     if (E.isLeft(runtime)) {
       await g.close();
-      await loaded.right.close();
       return runtime;
     }
     g.attach(runtime.right.store);
@@ -323,7 +329,6 @@ const openRuntime =
       close: async () => {
         await g.close();
         await runtime.right.close();
-        await loaded.right.close();
       },
     });
   };

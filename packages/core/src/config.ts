@@ -24,6 +24,19 @@ export const PalisadeConfig = strict(
     audit: AuditSection,
     /** Field encryption, crypto-shredding and encryption at rest (docs/governance.md). */
     encryption: EncryptionSection,
+    /*
+     * The data policy sections. Core only checks that they are objects: their
+     * contents are decoded, strictly, by @palisade/redaction
+     * (createRedactionPipeline), so core holds no redaction logic.
+     */
+    /** The default data policy for every tenant. */
+    data_policy: t.UnknownRecord,
+    /** Per-tenant overrides: `{ <tenant>: { data_policy, workflows } }`. */
+    tenants: t.UnknownRecord,
+    /** Per-workflow overrides, selected by an event's `metadata.workflow`. */
+    workflows: t.UnknownRecord,
+    /** How redaction runs: worker pool settings, detector plugins, hash keys. */
+    redaction: t.UnknownRecord,
   },
   'PalisadeConfig',
 );

@@ -67,6 +67,7 @@ export {
 export { createSecretCache, DEFAULT_SECRET_CACHE, type SecretCacheOptions, type SecretEvent } from './secrets/cache.js';
 export { createSecretResolver, type SecretResolverOptions } from './secrets/resolver.js';
 export { SecretsSection, SecretBackendSection } from './secrets/config-section.js';
+export { installedSecretPlugin } from './secrets/installed-plugin.js';
 export {
   buildSecretBackends,
   loadConfigWithSecrets,

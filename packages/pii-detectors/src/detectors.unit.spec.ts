@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import { detectorContract } from './testkit/index.js';
+import { samplePositives } from './corpus/index.js';
+import {
+  apiSecret,
+  awsAccessKey,
+  awsSecretKey,
+  creditCard,
+  detectors,
+  email,
+  iban,
+  ipAddress,
+  phone,
+  ssn,
+  BUILTIN_DETECTOR_IDS,
+} from './index.js';
+
+const found = (detector: { find(t: string): readonly { start: number; end: number }[] }, text: string): string[] =>
+  detector.find(text).map((s) => text.slice(s.start, s.end));
+
+detectorContract(email, {
+  positives: [
+    'bob@example.com',
+    'first.last+tag@mail.example.co.uk',
+    'a_b%c-d@sub-domain.example.org',
+    ...samplePositives('email', 5),
+  ],
+  negatives: [
+    'user@localhost',
+    'a@b',
+    '@example.com',
+    'bob@',
+    'x@y.c',
+    'bob@example.c0m',
+    'a..b@example.com',
+    'bob@-example.com',
+  ],
+});
+
+detectorContract(ssn, {
+  positives: ['123-45-6788', '536 22 8726', '001-01-0001', '665-99-9999', ...samplePositives('ssn', 5)],
+  negatives: [
+    '000-12-3456',
+    '666-12-3456',
+    '900-12-3456',
+    '999-99-9999',
+    '123-00-4567',
+    '123-45-0000',
+    '078-05-1120',
+    '219-09-9999',
+    '123456788',
+    '123-45-678',
+    '1234-56-7890',
+    '123-45 6789',
+    '2024-01-15',
+  ],
+});
+
+detectorContract(phone, {
+  positives: [
+    '+1 (555) 123-4567',
+    '555.123.4567',
+    '(212) 555-0100',
+    '212-555-0100',
+    '+44 20 7946 0958',
+    '+49 30 123456',
+    '+33 1 23 45 67 89',
+    '+81-3-1234-5678',
+    '+4930123456',
+    ...samplePositives('phone', 5),
+  ],
+  negatives: [
+    '5551234567',
+    '1700000000',
+    '055-123-4567',
+    '155.123.4567',
+    '+1 555',
+    '2024-01-15',
+    '10:22:33',
+    '1.2.3',
+    '+1234567',
+  ],
+});
+
+detectorContract(creditCard, {
+  positives: [
+    '4111 1111 1111 1111',
+    '4111-1111-1111-1111',
+    '4111111111111111',
+    '5555555555554444',
+    '378282246310005',
+    '3782 822463 10005',
+    '6011111111111117',
+    '3530111333300000',
+    '4222222222222',
+    ...samplePositives('credit_card', 5),
+  ],
+  negatives: [
+    '4111 1111 1111 1112',
+    '4111111111111112',
+    '1234567812345670', // Luhn-valid, no issuer starts with 1
+    '4111 1111-1111 1111',
+    '4111 1111 1111',
+    '41111111111111111111111',
+    '0000 0000 0000 0000',
+  ],
+});
+
+detectorContract(ipAddress, {
+  positives: [
+    '192.168.1.1',
+    '10.0.0.255',
+    '8.8.8.8',
+    '2001:db8::1',
+    '2001:0db8:85a3:0000:0000:8a2e:0370:7334',
+    '::1',
+    'fe80::1%eth0',
+    '::ffff:192.0.2.128',
+    '64:ff9b::192.0.2.33',
+    '2001:db8:0:0:1:0:0:1',
+    ...samplePositives('ip_address', 6),
+  ],
+  negatives: [
+    '999.1.1.1',
+    '256.256.256.256',
+    '1.2.3',
+    '1.2.3.4.5',
+    '01.02.03.04',
+    '12:30:45',
+    '00:1a:2b:3c:4d:5e',
+    '2001:db8:::1',
+    '1:2:3:4:5:6:7:8:9',
+    'std::vector',
+    'v1.2.3',
+    '::ffff:1.2.3.256',
+  ],
+});
+
+detectorContract(awsAccessKey, {
+  positives: ['AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A', ...samplePositives('aws_access_key', 3)],
+  negatives: [
+    'AKIAIOSFODNN7EXAMPL',
+    'AKIAIOSFODNN7EXAMPLE1',
+    'AKIAiosfodnn7example',
+    'AKIA10SF0DNN1EXAMPLE',
+    'XKIAIOSFODNN7EXAMPLE',
+  ],
+});
+
+const SECRET_40 = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+detectorContract(awsSecretKey, {
+  positives: [
+    { prefix: 'aws_secret_access_key = ', value: SECRET_40 },
+    { prefix: 'AWS_SECRET_ACCESS_KEY=', value: SECRET_40 },
+    { prefix: '"SecretAccessKey": "', value: SECRET_40, suffix: '"' },
+    { prefix: 'secret_key: ', value: SECRET_40 },
+  ],
+  negatives: [
+    SECRET_40,
+    `aws_secret_access_key = ${SECRET_40}X`,
+    `aws_secret_access_key = ${SECRET_40.slice(1)}`,
+    `public_key = ${SECRET_40}`,
+  ],
+});
+
+detectorContract(apiSecret, {
+  positives: [
+    'ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789',
+    `github_pat_${'A1b2C3d4E5'.repeat(8)}Zz`,
+    'sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+    'rk_live_51H8xYzAbCdEfGhIjKlMnOpQr',
+    'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx',
+    'glpat-Ab3dEf6hIj9lMn2pQr5t',
+    'AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY',
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+    '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----',
+    '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----',
+    { prefix: 'client_secret=', value: 'q8Zr2LmX7vNc4TbY9wKp' },
+    { prefix: 'DB_PASSWORD: ', value: 'Tr0ub4dor&3xYz!' },
+    { prefix: '"api_token": "', value: 'a1B2c3D4e5F6g7H8i9J0', suffix: '"' },
+    ...samplePositives('api_secret', 6),
+  ],
+  negatives: [
+    'password=aaaaaaaaaaaa',
+    'password: ********',
+    'api_key=${secret:vault/api}',
+    'token: <redacted>',
+    'secret=changeme',
+    'ghp_short',
+    'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+    'eyJhbGciOiJIUzI1NiJ9',
+    '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----',
+    '-----BEGIN RSA PRIVATE KEY-----\nno end marker',
+    'the key to success',
+  ],
+});
+
+detectorContract(iban, {
+  positives: [
+    'DE89370400440532013000',
+    'DE89 3704 0044 0532 0130 00',
+    'GB82WEST12345698765432',
+    'GB82 WEST 1234 5698 7654 32',
+    'FR1420041010050500013M02606',
+    'NL91ABNA0417164300',
+    'NO9386011117947',
+    ...samplePositives('iban', 5),
+  ],
+  negatives: [
+    'DE89370400440532013001',
+    'DE8937040044053201300',
+    'XX89370400440532013000',
+    'GB82WEST1234569876543',
+    'de89370400440532013000',
+  ],
+});
+
+describe('the built-in detector module', () => {
+  it('exports every built-in detector once, as a detector module', () => {
+    expect(BUILTIN_DETECTOR_IDS).toEqual([
+      'email',
+      'ssn',
+      'phone',
+      'credit_card',
+      'ip_address',
+      'aws_access_key',
+      'aws_secret_key',
+      'api_secret',
+      'iban',
+    ]);
+    expect(new Set(detectors.map((d) => d.id)).size).toBe(detectors.length);
+  });
+
+  it('reads the examples from the task as PII', () => {
+    expect(found(phone, 'call +1 (555) 123-4567 or 555.123.4567')).toEqual(['+1 (555) 123-4567', '555.123.4567']);
+    expect(found(creditCard, 'paid with 4111 1111 1111 1111 2024-01-15')).toEqual(['4111 1111 1111 1111']);
+    expect(found(ipAddress, 'from [2001:db8::1]:443 and 10.1.2.3:80, ip:2001:db8::2.')).toEqual([
+      '2001:db8::1',
+      '10.1.2.3',
+      '2001:db8::2',
+    ]);
+    expect(found(email, 'mail bob@example.com.')).toEqual(['bob@example.com']);
+  });
+
+  it('keeps one span when a PEM block follows BEGIN lines that never closed', () => {
+    const block = '-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----';
+    const text = `${'-----BEGIN PRIVATE KEY-----'.repeat(100)} ${block}`;
+    expect(found(apiSecret, text)).toEqual([block]);
+  });
+
+  it('survives long adversarial runs without hanging (each returns, finding nothing)', () => {
+    const runs = [
+      '1'.repeat(100_000),
+      '.'.repeat(100_000),
+      '@'.repeat(100_000),
+      'a@'.repeat(50_000),
+      '1.'.repeat(50_000),
+      '1-'.repeat(50_000),
+      ':'.repeat(100_000),
+      'a:'.repeat(50_000),
+      'eyJ'.repeat(30_000),
+      'key='.repeat(25_000),
+      '+1 '.repeat(30_000),
+      'x'.repeat(100_000) + '@',
+    ];
+    for (const run of runs) for (const d of detectors) expect(d.find(run).length).toBeLessThan(run.length);
+  });
+});

@@ -1,0 +1,81 @@
+import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { DIGIT_HINTS, isDigit, luhnValid, scanRegexAtBoundary, span } from './scan.js';
+
+/*
+ * 13 to 19 digits, bare or in groups of 3 to 6 separated by single spaces or
+ * dashes (4-4-4-4, Amex 4-6-5), that pass the Luhn check and start with a known
+ * issuer prefix. Groups are separated by a mandatory character, so there is one
+ * way to split a run, and a run is only entered at its start: linear.
+ */
+const CARD = /(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g;
+const cardBoundary = (c: number): boolean => !isDigit(c) && c !== 45;
+
+interface Brand {
+  readonly prefixes: readonly (readonly [number, number])[]; // inclusive ranges over a fixed-width prefix
+  readonly width: number;
+  readonly lengths: readonly number[];
+}
+
+const range = (lo: number, hi: number = lo): readonly [number, number] => [lo, hi];
+
+const BRANDS: readonly Brand[] = [
+  { width: 1, prefixes: [range(4)], lengths: [13, 16, 19] }, // Visa
+  { width: 2, prefixes: [range(51, 55)], lengths: [16] }, // Mastercard
+  { width: 4, prefixes: [range(2221, 2720)], lengths: [16] }, // Mastercard 2-series
+  { width: 2, prefixes: [range(34), range(37)], lengths: [15] }, // American Express
+  { width: 4, prefixes: [range(6011)], lengths: [16, 17, 18, 19] }, // Discover
+  { width: 3, prefixes: [range(644, 649)], lengths: [16, 17, 18, 19] }, // Discover
+  { width: 2, prefixes: [range(65)], lengths: [16, 17, 18, 19] }, // Discover
+  { width: 3, prefixes: [range(300, 305)], lengths: [14, 15, 16, 17, 18, 19] }, // Diners Club
+  { width: 2, prefixes: [range(36), range(38, 39)], lengths: [14, 15, 16, 17, 18, 19] }, // Diners Club
+  { width: 4, prefixes: [range(3528, 3589)], lengths: [16, 17, 18, 19] }, // JCB
+  { width: 2, prefixes: [range(62)], lengths: [16, 17, 18, 19] }, // UnionPay
+  {
+    width: 4,
+    prefixes: [range(5018), range(5020), range(5038), range(5893), range(6304), range(6759), range(6761, 6763)],
+    lengths: [12, 13, 14, 15, 16, 17, 18, 19],
+  }, // Maestro
+];
+
+/** Whether a digit string has a known issuer prefix and a length that issuer uses. */
+export const knownCardBrand = (digits: string): boolean =>
+  BRANDS.some(
+    (b) =>
+      b.lengths.includes(digits.length) &&
+      b.prefixes.some(([lo, hi]) => {
+        const p = Number(digits.slice(0, b.width));
+        return p >= lo && p <= hi;
+      }),
+  );
+
+/** Grouping must be regular: all separators the same character (or none). */
+const consistentSeparators = (candidate: string): boolean => {
+  const hasSpace = candidate.includes(' ');
+  const hasDash = candidate.includes('-');
+  return !(hasSpace && hasDash);
+};
+
+export const validCardNumber = (candidate: string): boolean => {
+  if (!consistentSeparators(candidate)) return false;
+  const digits = candidate.replace(/[ -]/g, '');
+  return digits.length >= 13 && digits.length <= 19 && knownCardBrand(digits) && luhnValid(digits);
+};
+
+export const findCreditCards = (text: string): DetectorSpan[] =>
+  scanRegexAtBoundary(CARD, text, cardBoundary, (m) => {
+    let candidate = m[0];
+    // A grouped number followed by another group (`4111 1111 1111 1111 2024`)
+    // is matched long; retry without the trailing groups before giving up.
+    for (;;) {
+      if (validCardNumber(candidate)) return span(m.index, m.index + candidate.length, 'credit_card', 0.95);
+      const cut = Math.max(candidate.lastIndexOf(' '), candidate.lastIndexOf('-'));
+      if (cut < 0 || candidate.slice(0, cut).replace(/[ -]/g, '').length < 13) return null;
+      candidate = candidate.slice(0, cut);
+    }
+  });
+
+export const creditCard = defineDetector({
+  id: 'credit_card',
+  hints: DIGIT_HINTS,
+  find: findCreditCards,
+});

@@ -1,0 +1,81 @@
+import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { span } from './scan.js';
+
+/*
+ * Found from each `@` outwards with plain loops rather than a regex: a regex
+ * anchored on the local part would be retried at every letter of ordinary
+ * prose. Each character is looked at a bounded number of times (the left scan
+ * stops at the previous `@` or the previous match).
+ */
+
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 253;
+
+const isLocalChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || // a-z
+  (c >= 65 && c <= 90) || // A-Z
+  (c >= 48 && c <= 57) || // 0-9
+  c === 46 || // .
+  c === 95 || // _
+  c === 37 || // %
+  c === 43 || // +
+  c === 45; // -
+
+const isDomainChar = (c: number): boolean =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45;
+
+const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+
+const validDomain = (domain: string): boolean => {
+  if (domain.length < 4 || domain.length > MAX_DOMAIN) return false;
+  const labels = domain.split('.');
+  if (labels.length < 2) return false;
+  for (const label of labels) {
+    if (label.length === 0 || label.length > 63) return false;
+    if (label.startsWith('-') || label.endsWith('-')) return false;
+  }
+  const tld = labels[labels.length - 1] ?? '';
+  if (tld.length < 2) return false;
+  for (let i = 0; i < tld.length; i++) if (!isLetter(tld.charCodeAt(i))) return false;
+  return true;
+};
+
+export const findEmails = (text: string): DetectorSpan[] => {
+  const spans: DetectorSpan[] = [];
+  let floor = 0; // nothing before this index can start a new match
+  let at = text.indexOf('@');
+  while (at !== -1) {
+    let start = at;
+    while (start > floor && at - start < MAX_LOCAL + 1 && isLocalChar(text.charCodeAt(start - 1))) start--;
+    // A local part longer than allowed, or glued to more local characters, is not an address.
+    const gluedLeft = start > floor && isLocalChar(text.charCodeAt(start - 1));
+    while (start < at && text.charCodeAt(start) === 46) start++; // no leading dots
+    let end = at + 1;
+    while (end < text.length && end - at <= MAX_DOMAIN + 1 && isDomainChar(text.charCodeAt(end))) end++;
+    const gluedRight = end < text.length && isDomainChar(text.charCodeAt(end));
+    // Trailing sentence punctuation is not part of the domain.
+    while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
+    const local = text.slice(start, at);
+    if (
+      !gluedLeft &&
+      !gluedRight &&
+      local.length > 0 &&
+      !local.endsWith('.') &&
+      !local.includes('..') &&
+      validDomain(text.slice(at + 1, end))
+    ) {
+      spans.push(span(start, end, 'email', 0.95));
+      floor = end;
+    } else {
+      floor = Math.max(floor, at + 1);
+    }
+    at = text.indexOf('@', Math.max(at + 1, floor));
+  }
+  return spans;
+};
+
+export const email = defineDetector({
+  id: 'email',
+  hints: ['@'],
+  find: findEmails,
+});

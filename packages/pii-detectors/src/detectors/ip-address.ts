@@ -1,0 +1,86 @@
+import { isIP } from 'node:net';
+import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { isWordChar, scanRegexAtBoundary, span } from './scan.js';
+
+/*
+ * IPv4 dotted quads and IPv6 in every written form (full, compressed `::`,
+ * embedded IPv4, `%zone`). Candidates are cut out by simple scans and then
+ * parsed by node:net's `isIP`, so `999.1.1.1`, `1:2:3`, `12:30:45` and MAC
+ * addresses are dropped by a real parser, not by a pattern.
+ */
+
+const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
+
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+const isV6Char = (c: number): boolean => isHex(c) || c === 58 || c === 46; // hex, ':', '.'
+const isZoneChar = (c: number): boolean => isWordChar(c) || c === 46 || c === 45 || c === 126;
+
+/** The longest written IPv6 address (with an embedded IPv4) is 45 characters; zones are short. */
+const MAX_V6 = 45;
+const MAX_ZONE = 32;
+
+const ipv4Boundary = (c: number): boolean => !isWordChar(c) && c !== 46;
+
+const findIpv4 = (text: string, spans: DetectorSpan[]): void => {
+  for (const s of scanRegexAtBoundary(IPV4, text, ipv4Boundary, (m) =>
+    isIP(m[0]) === 4 ? span(m.index, m.index + m[0].length, 'ip_address', 0.85) : null,
+  ))
+    spans.push(s);
+};
+
+const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
+  let from = 0;
+  let colon = text.indexOf(':', from);
+  while (colon !== -1) {
+    let start = colon;
+    while (start > from && isV6Char(text.charCodeAt(start - 1))) start--;
+    let end = colon + 1;
+    while (end < text.length && isV6Char(text.charCodeAt(end))) end++;
+    from = end;
+    // A label before a lone colon (`ip:2001:db8::1`) or a colon after the address is punctuation.
+    if (text.charCodeAt(start) === 58 && text.charCodeAt(start + 1) !== 58) start++;
+    if (end - start > 1 && text.charCodeAt(end - 1) === 58 && text.charCodeAt(end - 2) !== 58) end--;
+    // Glued to a word on either side (`std::vector`, `T10:22:33`): not an address.
+    const gluedLeft = start > 0 && text.charCodeAt(start - 1) !== 58 && isWordChar(text.charCodeAt(start - 1));
+    let valueEnd = end;
+    while (valueEnd > start && text.charCodeAt(valueEnd - 1) === 46) valueEnd--; // sentence full stop
+    let zoneEnd = valueEnd;
+    if (valueEnd === end && text.charCodeAt(end) === 37) {
+      zoneEnd = end + 1;
+      while (zoneEnd < text.length && zoneEnd - end <= MAX_ZONE && isZoneChar(text.charCodeAt(zoneEnd))) zoneEnd++;
+      while (zoneEnd > end + 1 && text.charCodeAt(zoneEnd - 1) === 46) zoneEnd--; // sentence full stop
+      if (zoneEnd === end + 1) zoneEnd = valueEnd;
+      from = zoneEnd;
+    }
+    const gluedRight = zoneEnd < text.length && isWordChar(text.charCodeAt(zoneEnd));
+    if (!gluedLeft && !gluedRight && valueEnd - start <= MAX_V6) {
+      const value = text.slice(start, valueEnd);
+      if (/[0-9a-fA-F]/.test(value) && isIP(text.slice(start, zoneEnd)) === 6) {
+        spans.push(span(start, zoneEnd, 'ip_address', 0.85));
+      }
+    }
+    colon = text.indexOf(':', Math.max(from, colon + 1));
+  }
+};
+
+export const findIpAddresses = (text: string): DetectorSpan[] => {
+  const spans: DetectorSpan[] = [];
+  if (text.includes('.')) findIpv4(text, spans);
+  if (text.includes(':')) findIpv6(text, spans);
+  // IPv4 embedded in an IPv6 address was found twice: keep the IPv6 span.
+  if (spans.length < 2) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const kept: DetectorSpan[] = [];
+  for (const s of spans) {
+    const last = kept[kept.length - 1];
+    if (last !== undefined && s.start < last.end) continue;
+    kept.push(s);
+  }
+  return kept;
+};
+
+export const ipAddress = defineDetector({
+  id: 'ip_address',
+  hints: ['.', ':'],
+  find: findIpAddresses,
+});

@@ -1,0 +1,123 @@
+/*
+ * Shared helpers for the built-in detectors. Every pattern used here must be
+ * linear: no nested unbounded quantifiers, and only bounded repetition (`{3,6}`),
+ * so a failed attempt at one position costs a constant.
+ *
+ * Patterns do not start with a look-behind: V8's regex engine scans for a
+ * pattern's possible first characters quickly only when the pattern starts with
+ * one, and a leading look-behind makes it try every position (measured 3 to 20×
+ * slower). The boundary before a match is checked in JavaScript instead.
+ */
+import type { DetectorSpan } from '@palisade/core';
+
+/** Hints for detectors whose every match holds a decimal digit. */
+export const DIGIT_HINTS: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+export const span = (start: number, end: number, type: string, confidence: number): DetectorSpan => ({
+  start,
+  end,
+  type,
+  confidence,
+});
+
+/**
+ * Runs a global regex over `text` and keeps the matches `accept` returns a span
+ * for. A fresh lastIndex per call keeps the shared regex re-entrant.
+ */
+export const scanRegex = (
+  pattern: RegExp,
+  text: string,
+  accept: (match: RegExpExecArray) => DetectorSpan | null,
+): DetectorSpan[] => {
+  const spans: DetectorSpan[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    const found = accept(m);
+    if (found !== null) spans.push(found);
+    if (m[0].length === 0) pattern.lastIndex++;
+  }
+  pattern.lastIndex = 0;
+  return spans;
+};
+
+/**
+ * Like `scanRegex`, but a match whose preceding character fails `boundary` is
+ * dropped and the search resumes one character later, as a leading look-behind
+ * would. Patterns have bounded repetition, so that retry costs a constant.
+ */
+export const scanRegexAtBoundary = (
+  pattern: RegExp,
+  text: string,
+  boundary: (previous: number) => boolean,
+  accept: (match: RegExpExecArray) => DetectorSpan | null,
+): DetectorSpan[] => {
+  const spans: DetectorSpan[] = [];
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    if (m.index > 0 && !boundary(text.charCodeAt(m.index - 1))) {
+      pattern.lastIndex = m.index + 1;
+      continue;
+    }
+    const found = accept(m);
+    if (found !== null) spans.push(found);
+    if (m[0].length === 0) pattern.lastIndex++;
+  }
+  pattern.lastIndex = 0;
+  return spans;
+};
+
+export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+export const isAsciiAlnum = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+export const isWordChar = (c: number): boolean => isAsciiAlnum(c) || c === 95;
+
+/** Strips everything but ASCII digits. */
+export const digitsOf = (s: string): string => s.replace(/\D/g, '');
+
+/** The Luhn (mod 10) check used by payment card numbers. */
+export const luhnValid = (digits: string): boolean => {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+};
+
+const asciiCounts = new Int32Array(128);
+
+/** Shannon entropy in bits per UTF-16 code unit. */
+export const shannonEntropy = (s: string): number => {
+  const n = s.length;
+  if (n === 0) return 0;
+  let other: Map<number, number> | undefined;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) asciiCounts[c] = (asciiCounts[c] ?? 0) + 1;
+    else (other ??= new Map()).set(c, (other.get(c) ?? 0) + 1);
+  }
+  let bits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) continue;
+    const count = asciiCounts[c] ?? 0;
+    if (count === 0) continue; // already counted
+    const p = count / n;
+    bits -= p * Math.log2(p);
+    asciiCounts[c] = 0;
+  }
+  if (other !== undefined) {
+    for (const count of other.values()) {
+      const p = count / n;
+      bits -= p * Math.log2(p);
+    }
+  }
+  return bits;
+};

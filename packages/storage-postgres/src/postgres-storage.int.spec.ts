@@ -1,0 +1,30 @@
+import { fileURLToPath } from 'node:url';
+import * as E from 'fp-ts/lib/Either.js';
+import { eventStoreConformance } from '@palisade/storage-testkit';
+import { createPostgresStorage } from './postgres-storage.js';
+import {
+  appUrl,
+  dropSchema,
+  ensureTestDatabase,
+  ownerUrl,
+  storedText,
+  uniqueSchema,
+} from './test-database.spec-helper.js';
+
+const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+eventStoreConformance({
+  name: 'postgres',
+  open: async () => {
+    await ensureTestDatabase();
+    const schema = uniqueSchema();
+    const adapter = await createPostgresStorage({ url: appUrl, migrationUrl: ownerUrl, schema })();
+    if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+    return {
+      adapter: adapter.right,
+      storedText: () => storedText(schema),
+      shared: { pluginModule, options: { url: appUrl, migration_url: ownerUrl, schema } },
+      cleanup: () => dropSchema(schema),
+    };
+  },
+});
