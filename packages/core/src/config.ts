@@ -6,7 +6,9 @@ import { parseDocument } from 'yaml';
 import { PositiveInt, strict } from './codecs.js';
 import { toIssues } from './decode.js';
 import { configInvalid, type ConfigInvalid, type Issue } from './errors.js';
+import { RetentionSection } from './retention/settings.js';
 import { SecretsSection } from './secrets/config-section.js';
+import { AuditSection, EncryptionSection } from './governance-config.js';
 
 const StorageSection = t.intersection([t.type({ kind: t.string }), t.UnknownRecord], 'StorageConfig');
 
@@ -19,6 +21,25 @@ export const PalisadeConfig = strict(
     subscriptions: strict({}, { poll_interval_ms: PositiveInt }, 'Subscriptions'),
     /** Secret backends in priority order; `${secret:NAME}` references are resolved through them. */
     secrets: SecretsSection,
+    /** Retention purges: interval, batch size and days per tenant (see docs/retention.md). */
+    retention: RetentionSection,
+    /** The tamper-evident audit log (docs/governance.md). */
+    audit: AuditSection,
+    /** Field encryption, crypto-shredding and encryption at rest (docs/governance.md). */
+    encryption: EncryptionSection,
+    /*
+     * The data policy sections. Core only checks that they are objects: their
+     * contents are decoded, strictly, by @palisade/redaction
+     * (createRedactionPipeline), so core holds no redaction logic.
+     */
+    /** The default data policy for every tenant. */
+    data_policy: t.UnknownRecord,
+    /** Per-tenant overrides: `{ <tenant>: { data_policy, workflows } }`. */
+    tenants: t.UnknownRecord,
+    /** Per-workflow overrides, selected by an event's `metadata.workflow`. */
+    workflows: t.UnknownRecord,
+    /** How redaction runs: worker pool settings, detector plugins, hash keys. */
+    redaction: t.UnknownRecord,
   },
   'PalisadeConfig',
 );

@@ -80,6 +80,15 @@ export interface SubscriptionFailed extends ErrorBase<'SubscriptionFailed', 'PAL
   readonly subscriber: string;
 }
 
+/** Why a projection could not be read, updated or rebuilt. */
+export type ProjectionFailureReason = 'handler' | 'state_invalid' | 'conflict' | 'version_active';
+
+export interface ProjectionFailed extends ErrorBase<'ProjectionFailed', 'PALISADE_PROJECTION_FAILED'> {
+  readonly projection: string;
+  readonly version: number;
+  readonly reason: ProjectionFailureReason;
+}
+
 export interface Closed extends ErrorBase<'Closed', 'PALISADE_CLOSED'> {
   readonly resource: string;
 }
@@ -101,6 +110,14 @@ export interface SecretBackendFailed extends ErrorBase<'SecretBackendFailed', 'P
   readonly reason: SecretFailureReason;
 }
 
+export interface AuditVerificationFailed extends ErrorBase<
+  'AuditVerificationFailed',
+  'PALISADE_AUDIT_VERIFICATION_FAILED'
+> {
+  /** How many problems were found; the first ones are in the message (positions and kinds, never content). */
+  readonly problems: number;
+}
+
 export type PalisadeError =
   | InvalidInput
   | WrongExpectedVersion
@@ -114,9 +131,11 @@ export type PalisadeError =
   | RedactionFailed
   | Overloaded
   | SubscriptionFailed
+  | ProjectionFailed
   | Closed
   | SecretNotFound
-  | SecretBackendFailed;
+  | SecretBackendFailed
+  | AuditVerificationFailed;
 
 export type ErrorCode = PalisadeError['code'];
 
@@ -260,6 +279,22 @@ export const subscriptionFailed = (subscriber: string, what: string): Subscripti
   subscriber,
 });
 
+/** `what` names positions, event types and paths only, never state or event values. */
+export const projectionFailed = (
+  projection: string,
+  version: number,
+  reason: ProjectionFailureReason,
+  what: string,
+): ProjectionFailed => ({
+  _tag: 'ProjectionFailed',
+  code: 'PALISADE_PROJECTION_FAILED',
+  message: `projection '${projection}' version ${version} failed (${reason}): ${what}`,
+  retryable: reason === 'conflict',
+  projection,
+  version,
+  reason,
+});
+
 export const closed = (resource: string): Closed => ({
   _tag: 'Closed',
   code: 'PALISADE_CLOSED',
@@ -294,6 +329,16 @@ export const secretBackendFailed = (
   backend,
   secret,
   reason,
+});
+
+export const auditVerificationFailed = (problems: readonly string[]): AuditVerificationFailed => ({
+  _tag: 'AuditVerificationFailed',
+  code: 'PALISADE_AUDIT_VERIFICATION_FAILED',
+  message: `audit log verification failed with ${problems.length} problem(s): ${problems.slice(0, 3).join('; ')}${
+    problems.length > 3 ? `; and ${problems.length - 3} more` : ''
+  }`,
+  retryable: false,
+  problems: problems.length,
 });
 
 /**

@@ -30,7 +30,16 @@ import {
 } from './errors.js';
 import type { EventId } from './ids.js';
 import { ReadableStreamId, StreamId, SystemStreamId, type TenantId } from './ids.js';
-import type { AppendPipeline, StorageAdapter, TenantStorage } from './ports.js';
+import type {
+  AppendObserver,
+  AppendPipeline,
+  ExpirySummary,
+  PurgeBatch,
+  ReadTransform,
+  StorageAdapter,
+  TenantStorage,
+} from './ports.js';
+import { stateStorageOf, TenantStateStore } from './projections/state-store.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
 
 export interface EventStoreLimits {
@@ -48,6 +57,20 @@ export interface EventStoreOptions {
   readonly pipeline?: AppendPipeline;
   /** How often live subscriptions look for events another process wrote. Default 250 ms. */
   readonly pollIntervalMs?: number;
+  /**
+   * Told the outcome of every append once it is known (written, replayed or
+   * refused), before the append resolves; the audit log plugs in here. Its
+   * failures never change the append's result (the events are already stored):
+   * they go to `onObserverError`.
+   */
+  readonly observer?: AppendObserver;
+  /** Where an observer's failure is reported. Default: ignored. */
+  readonly onObserverError?: (error: unknown) => void;
+  /**
+   * Applied to every event read (streams, the log, subscriptions) before the
+   * caller sees it; decryption and crypto-shredding plug in here.
+   */
+  readonly reader?: ReadTransform;
 }
 
 const decodeStream = decodeWith(StreamId, 'stream');
@@ -66,6 +89,9 @@ export class EventStore {
   private readonly limits: EventStoreLimits;
   private readonly pipeline: AppendPipeline | undefined;
   private readonly pollIntervalMs: number;
+  private readonly observer: AppendObserver | undefined;
+  private readonly onObserverError: (error: unknown) => void;
+  private readonly reader: ReadTransform | undefined;
   private readonly subscriptions = new Set<Subscription>();
   private closing = false;
 
@@ -76,6 +102,9 @@ export class EventStore {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.pipeline = options.pipeline;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.observer = options.observer;
+    this.onObserverError = options.onObserverError ?? (() => undefined);
+    this.reader = options.reader;
   }
 
   /** The adapter's name, for messages. */
@@ -84,10 +113,13 @@ export class EventStore {
   }
 
   forTenant(tenant: TenantId): TenantEventStore {
-    return new TenantEventStore(this.storage.forTenant(tenant), {
+    const raw = this.storage.forTenant(tenant);
+    return new TenantEventStore(this.reader === undefined ? raw : readThrough(raw, this.reader), {
       limits: this.limits,
       pipeline: this.pipeline,
       pollIntervalMs: this.pollIntervalMs,
+      observer: this.observer,
+      onObserverError: this.onObserverError,
       storage: this.storage,
       track: (s) => {
         this.subscriptions.add(s);
@@ -111,6 +143,8 @@ interface ScopeDeps {
   readonly limits: EventStoreLimits;
   readonly pipeline: AppendPipeline | undefined;
   readonly pollIntervalMs: number;
+  readonly observer: AppendObserver | undefined;
+  readonly onObserverError: (error: unknown) => void;
   readonly storage: StorageAdapter;
   readonly track: (s: Subscription) => void;
   readonly isClosing: () => boolean;
@@ -153,6 +187,32 @@ export class TenantEventStore {
     events: readonly NewEventInput[],
     options: AppendOptions,
   ): TE.TaskEither<AppendError, AppendResult> {
+    const observer = this.deps.observer;
+    if (observer === undefined) return this.appendUnobserved(decodedStream, events, options, () => undefined);
+    let stored: readonly PreparedEvent[] = [];
+    return async () => {
+      const result = await this.appendUnobserved(decodedStream, events, options, (p) => (stored = p))();
+      const stream = E.isRight(decodedStream) ? decodedStream.right : null;
+      try {
+        await observer.observe(
+          E.isRight(result)
+            ? { _tag: 'Appended', tenant: this.tenant, stream: stream!, events: stored, result: result.right }
+            : { _tag: 'Refused', tenant: this.tenant, stream, inputs: events, error: result.left },
+          this,
+        );
+      } catch (e) {
+        this.deps.onObserverError(e);
+      }
+      return result;
+    };
+  }
+
+  private appendUnobserved(
+    decodedStream: E.Either<AppendError, StreamId>,
+    events: readonly NewEventInput[],
+    options: AppendOptions,
+    onPrepared: (prepared: readonly PreparedEvent[]) => void,
+  ): TE.TaskEither<AppendError, AppendResult> {
     return pipe(
       this.guardOpen<AppendError>(),
       TE.chainEitherKW(() =>
@@ -174,6 +234,7 @@ export class TenantEventStore {
                 TE.chainW(() => this.deps.pipeline!.process({ tenant: this.tenant, stream }, events)),
               ),
           TE.chainEitherKW((processed) => this.prepare(stream, processed)),
+          TE.chainFirstW((prepared) => TE.fromIO(() => onPrepared(prepared))),
           TE.chainW((prepared) => this.scope.append(stream, prepared, options.expected ?? 'any')),
         ),
       ),
@@ -266,6 +327,59 @@ export class TenantEventStore {
     );
   }
 
+  /** The tenant's projection state and snapshots (see `docs/projections.md`). */
+  get states(): TenantStateStore {
+    return new TenantStateStore(this.scope, this.deps.storage.name, this.deps.isClosing);
+  }
+
+  /**
+   * Deletes up to `limit` of the tenant's events recorded before `before`, oldest
+   * first, outside the `keep` streams, and marks the projections and snapshots
+   * that reflected them. For the retention purge (`docs/retention.md`), which
+   * also records each batch in `$purges`.
+   */
+  purgeExpired(options: {
+    readonly before: Date;
+    readonly limit: number;
+    readonly keep: readonly StreamId[];
+  }): TE.TaskEither<ReadError, PurgeBatch> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      TE.chainW((storage) =>
+        storage.purgeExpired({
+          before: options.before.toISOString(),
+          limit: options.limit,
+          keep: options.keep,
+          purgedAt: new Date().toISOString(),
+        }),
+      ),
+    );
+  }
+
+  /** What `purgeExpired` would delete: totals and the first `limit` streams. Deletes nothing. */
+  summarizeExpired(options: {
+    readonly before: Date;
+    readonly keep: readonly StreamId[];
+    readonly limit: number;
+  }): TE.TaskEither<ReadError, ExpirySummary> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      TE.chainW((storage) =>
+        storage.summarizeExpired({
+          before: options.before.toISOString(),
+          keep: options.keep,
+          limit: options.limit,
+        }),
+      ),
+    );
+  }
+
   private guardOpen<Err>(): TE.TaskEither<Err | ReturnType<typeof closed>, void> {
     return this.deps.isClosing() ? TE.left(closed('event store')) : TE.right(undefined);
   }
@@ -321,6 +435,28 @@ export class TenantEventStore {
     return E.right(prepared);
   }
 }
+
+const decodePurgeLimit = (limit: number): E.Either<InvalidInput, void> =>
+  Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_READ_LIMIT
+    ? E.right(undefined)
+    : E.left(invalidAt('options.limit', `must be an integer from 1 to ${MAX_READ_LIMIT}`));
+
+const checkDate = (date: Date): E.Either<InvalidInput, void> =>
+  date instanceof Date && !Number.isNaN(date.getTime())
+    ? E.right(undefined)
+    : E.left(invalidAt('options.before', 'must be a valid date'));
+
+/** The same tenant storage with every read passed through `reader`. */
+const readThrough = (scope: TenantStorage, reader: ReadTransform): TenantStorage => ({
+  ...scope,
+  tenant: scope.tenant,
+  readStream: (stream, options) =>
+    TE.chainW((events: readonly RecordedEvent[]) => reader.read(scope.tenant, events))(
+      scope.readStream(stream, options),
+    ),
+  readLog: (options) =>
+    TE.chainW((events: readonly RecordedEvent[]) => reader.read(scope.tenant, events))(scope.readLog(options)),
+});
 
 const checkLimit = (limit: number | undefined): E.Either<InvalidInput, void> =>
   limit !== undefined && limit > MAX_READ_LIMIT

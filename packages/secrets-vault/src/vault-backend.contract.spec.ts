@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
-import { toIssues } from '@palisade/core';
+import { createSecretChain, toIssues } from '@palisade/core';
 import { secretBackendConformance } from '@palisade/storage-testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ContractVault } from './contract/vault-contract-server.js';
@@ -105,6 +105,27 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(b.authStats.renewals).toBe(4);
   });
 
+  it('background renewal keeps an idle token alive past its TTL (real clock, no lookups in between)', async () => {
+    const live = await new ContractVault().start();
+    try {
+      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+      live.put('idle/x', { value: 'idle-read-value' });
+      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.3 });
+      open.push(b);
+      const first = await b.lookup({ name: 'idle/x' })();
+      expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
+      // Idle for longer than the 6 s TTL: only the timer can have kept the token valid.
+      // (A generous TTL: a busy CI machine delays timers by seconds.)
+      await new Promise((r) => setTimeout(r, 7_000));
+      expect(b.authStats.renewals).toBeGreaterThanOrEqual(2);
+      expect(live.stats.renewals).toBe(b.authStats.renewals);
+      const after = await b.lookup({ name: 'idle/x' })();
+      expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('idle-read-value');
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('logs in again when renewals are capped by the max TTL, and reads on after it', async () => {
     vault.addAppRole('role-max', 'secret-max', { ttlSeconds: 60, maxTtlSeconds: 100 });
     vault.put('max/ttl', { value: 'max-ttl-read-value' });
@@ -180,6 +201,18 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(del.status).toBe(204);
     expect(await read(b, 'ver/x')).toBe('not-found');
     expect(await read(b, 'ver/x', { version: '1' })).toBe('version-1-value');
+  });
+
+  it('a wrong KV mount (404 "no handler for route") is misconfigured, not "not found", so the chain does not fall through', async () => {
+    vault.put('mount/x', { value: 'right-mount-value' });
+    const wrong = backend({ mount: 'no-such-mount', auth: { method: 'token', token: vault.rootToken } });
+    expect(await read(wrong, 'mount/x')).toBe('failed:misconfigured');
+    const right = backend({ auth: { method: 'token', token: vault.rootToken } });
+    expect(await read(right, 'mount/absent')).toBe('not-found');
+    const resolved = await createSecretChain([wrong, right]).resolve('mount/x')();
+    expect(E.isLeft(resolved) && resolved.left._tag === 'SecretBackendFailed' && resolved.left.reason).toBe(
+      'misconfigured',
+    );
   });
 
   it('refuses fields that are objects, and data without the default field, naming the field only', async () => {

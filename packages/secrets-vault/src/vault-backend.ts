@@ -47,6 +47,11 @@ const KvReadResponse = t.type({
 
 const VERSION = /^[1-9][0-9]{0,9}$/;
 
+const hasErrors = (body: unknown): boolean => {
+  const errors = typeof body === 'object' && body !== null ? (body as { errors?: unknown }).errors : undefined;
+  return Array.isArray(errors) && errors.length > 0;
+};
+
 /**
  * Secrets from Vault's KV version 2 engine. A reference `db/creds#password`
  * reads field `password` of `<mount>/data/db/creds`; `db/creds@3#password`
@@ -80,7 +85,13 @@ export const createVaultSecrets = (options: VaultSecretsOptions): VaultSecretBac
     if (E.isLeft(token)) return fail(ref, token.left.reason, token.left.what);
     const path = `${mount}/data/${ref.name.split('/').map(encodeURIComponent).join('/')}${ref.version !== undefined ? `?version=${ref.version}` : ''}`;
     const r = await vaultRequest(endpoint, 'GET', path, { token: token.right });
-    if (r.ok && r.status === 404) return E.right(notFound);
+    if (r.ok && r.status === 404) {
+      // A missing secret is 404 with an empty error list (or a deleted version's metadata); a 404 that carries
+      // errors ("no handler for route") means the mount is wrong, and must not read as "not found" and fall through.
+      return hasErrors(r.body)
+        ? fail(ref, 'misconfigured', `Vault has no route at '${mount}/data/': is the KV v2 engine mounted there?`)
+        : E.right(notFound);
+    }
     // A revoked or expired token: log in again once, where the auth method can.
     if (r.ok && r.status === 403 && !retried && tokens.refused()) return read(ref, true);
     const failure = failureOf(r, 'read');

@@ -7,3 +7,5 @@ export {
   capturePrinted,
   type SecretBackendHarness,
 } from './secrets-suite.js';
+export { readDocExamples, loadDocExample, DocsExampleConfig, type DocsExample } from './doc-examples.js';
+export { keyStoreConformance, type KeyStoreTarget } from './key-store-suite.js';

@@ -92,7 +92,7 @@ export const buildSecretBackends = (
     if (plugin === undefined) {
       issues.push({
         path: `${path}.kind`,
-        message: `no secret backend plugin of kind '${entry.kind}' is installed (installed: ${plugins.map((p) => p.kind).join(', ') || 'none'})`,
+        message: `no secret backend plugin of kind '${entry.kind}' is installed (install @palisade/secrets-${entry.kind}; available: ${plugins.map((p) => p.kind).join(', ') || 'none'})`,
       });
       return;
     }
@@ -131,6 +131,11 @@ export interface LoadConfigWithSecretsOptions<C> {
   readonly env?: NodeJS.ProcessEnv;
   /** The secret backend plugins that `secrets.backends[].kind` may name. */
   readonly plugins: readonly AnySecretBackendPlugin[];
+  /**
+   * Finds a plugin for a kind that `plugins` lacks, e.g. `installedSecretPlugin`,
+   * which loads `@palisade/secrets-<kind>` from the user's project.
+   */
+  readonly resolvePlugin?: (kind: string, baseDir: string) => Promise<AnySecretBackendPlugin | undefined>;
   /** The codec to decode with; defaults to PalisadeConfig. Hosts with config sections of their own pass a wider one. */
   readonly codec?: t.Type<C, unknown, unknown>;
   readonly now?: () => number;
@@ -200,7 +205,15 @@ export function loadConfigWithSecrets<C>(
     if (sectionIssues.length > 0) return E.left(configInvalid(source, sectionIssues));
     const section = SecretsSection.decode(sectionTree);
     if (E.isLeft(section)) return E.left(configInvalid(source, toIssues(section.left, 'secrets')));
-    const backends = buildSecretBackends(section.right, options.plugins, source, baseDir);
+    const plugins = [...options.plugins];
+    if (options.resolvePlugin !== undefined) {
+      for (const kind of new Set((section.right.backends ?? []).map((b) => b.kind))) {
+        if (plugins.some((p) => p.kind === kind)) continue;
+        const found = await options.resolvePlugin(kind, baseDir);
+        if (found !== undefined) plugins.push(found);
+      }
+    }
+    const backends = buildSecretBackends(section.right, plugins, source, baseDir);
     if (E.isLeft(backends)) return backends;
 
     const secrets = createSecretResolver(backends.right, {

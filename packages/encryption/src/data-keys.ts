@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import * as E from 'fp-ts/lib/Either.js';
+import { KeyRef, storageUnavailable, type KeyStore, type StorageError, type TenantId } from '@palisade/core';
+import { unwrapKey, wrapKey } from './envelope.js';
+import type { Kek } from './kek.js';
+
+export type KeyEvent =
+  | { readonly action: 'key.create'; readonly tenant: TenantId; readonly ref: string }
+  | { readonly action: 'key.destroy'; readonly tenant: TenantId; readonly ref: string; readonly existed: boolean };
+
+export interface DataKeysOptions {
+  readonly kek: Kek;
+  readonly store: KeyStore;
+  /** How long an unwrapped key is kept in memory. Default 30 s: another process sees a `forget` within this time. */
+  readonly cacheTtlMs?: number;
+  readonly onKeyEvent?: (event: KeyEvent) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * Data keys by (tenant, ref): unwrapped from the key store on demand, created
+ * and wrapped on first use (first writer wins when two race), cached briefly.
+ */
+export const createDataKeys = (options: DataKeysOptions) => {
+  const ttl = options.cacheTtlMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { key: Buffer | null; until: number }>();
+  const cacheKey = (tenant: TenantId, ref: string) => `${tenant}\u0000${ref}`;
+  const kek = options.kek;
+
+  const unwrap = (tenant: TenantId, ref: string, material: string): E.Either<StorageError, Buffer> => {
+    const key = unwrapKey(kek.material(), tenant, ref, material);
+    return key === null
+      ? E.left(storageUnavailable('encryption', `key ${ref} does not unwrap with key-encryption key ${kek.id}`, false))
+      : E.right(key);
+  };
+
+  const decodeRef = (ref: string): E.Either<StorageError, KeyRef> =>
+    KeyRef.is(ref) ? E.right(ref) : E.left(storageUnavailable('encryption', 'a stored key ref is malformed', false));
+
+  /** The key, or null when it does not exist (never created, or destroyed). */
+  const find = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, Buffer | null>> => {
+    const hit = cache.get(cacheKey(tenant, ref));
+    if (hit !== undefined && hit.until > now()) return E.right(hit.key);
+    const r = decodeRef(ref);
+    if (E.isLeft(r)) return r;
+    const stored = await options.store.forTenant(tenant).get(r.right)();
+    if (E.isLeft(stored)) return stored;
+    if (stored.right === null) {
+      cache.set(cacheKey(tenant, ref), { key: null, until: now() + ttl });
+      return E.right(null);
+    }
+    const key = unwrap(tenant, ref, stored.right.material);
+    if (E.isRight(key)) cache.set(cacheKey(tenant, ref), { key: key.right, until: now() + ttl });
+    return key;
+  };
+
+  const getOrCreate = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, Buffer>> => {
+    const found = await find(tenant, ref);
+    if (E.isLeft(found) || found.right !== null) return found as E.Either<StorageError, Buffer>;
+    const r = decodeRef(ref);
+    if (E.isLeft(r)) return r;
+    const fresh = randomBytes(32);
+    const stored = await options.store.forTenant(tenant).putIfAbsent({
+      ref: r.right,
+      material: wrapKey(kek.material(), tenant, ref, fresh),
+      kekId: kek.id,
+      createdAt: new Date(now()).toISOString(),
+    })();
+    if (E.isLeft(stored)) return stored;
+    const key = unwrap(tenant, ref, stored.right.material);
+    if (E.isRight(key)) {
+      cache.set(cacheKey(tenant, ref), { key: key.right, until: now() + ttl });
+      if (key.right.equals(fresh)) options.onKeyEvent?.({ action: 'key.create', tenant, ref });
+    }
+    return key;
+  };
+
+  const destroy = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, boolean>> => {
+    const r = decodeRef(ref);
+    if (E.isLeft(r)) return r;
+    cache.delete(cacheKey(tenant, ref));
+    const done = await options.store.forTenant(tenant).destroy(r.right)();
+    // Dropped again: a read racing the destroy may have cached the key meanwhile.
+    cache.delete(cacheKey(tenant, ref));
+    if (E.isRight(done)) options.onKeyEvent?.({ action: 'key.destroy', tenant, ref, existed: done.right });
+    return done;
+  };
+
+  return { find, getOrCreate, destroy };
+};
+
+export type DataKeys = ReturnType<typeof createDataKeys>;

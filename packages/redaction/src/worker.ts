@@ -1,0 +1,32 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { workerData } from 'piscina';
+import { buildRedactor } from './setup.js';
+import { RedactTask, WorkerSetup, type RedactReply } from './messages.js';
+import type { Redactor } from './engine.js';
+
+/*
+ * A pool worker: builds the engine once from its setup (loading the detector
+ * plugins here, so custom detectors run off the main thread), then redacts one
+ * chunk per task.
+ */
+
+const broken = (detail: string): RedactReply => ({
+  ok: false,
+  error: { _tag: 'RedactionFailed', reason: 'protocol', detail },
+});
+
+const ready: Promise<Redactor | RedactReply> = (async () => {
+  const setup = WorkerSetup.decode(workerData);
+  if (E.isLeft(setup)) return broken('the worker received a malformed setup');
+  const built = await buildRedactor(setup.right);
+  return E.isLeft(built) ? broken(`the worker could not build its policies: ${built.left.message}`) : built.right;
+})();
+
+export default async function redactChunk(message: unknown): Promise<RedactReply> {
+  const redactor = await ready;
+  if ('ok' in redactor) return redactor;
+  const task = RedactTask.decode(message);
+  if (E.isLeft(task)) return broken('the worker received a malformed task');
+  const result = redactor.redact(task.right.tenant, task.right.events, task.right.offset);
+  return E.isLeft(result) ? { ok: false, error: result.left } : { ok: true, events: result.right };
+}

@@ -1,0 +1,3 @@
+export { createPostgresStorage, DEFAULT_SCHEMA, type PostgresStorageOptions } from './postgres-storage.js';
+export { storagePlugin, type PostgresConfig } from './plugin.js';
+export { migrate, SCHEMA_VERSION, type MigrationOutcome } from './schema.js';

@@ -1,0 +1,120 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import {
+  EventId,
+  EventType,
+  ReadableStreamId,
+  TenantId,
+  storageUnavailable,
+  type ExistingEvent,
+  type JsonObject,
+  type JsonValue,
+  type RecordedEvent,
+  type StorageError,
+  type StreamInfo,
+} from '@palisade/core';
+import { ADAPTER } from './errors.js';
+
+/*
+ * Stored rows are a boundary: a row written by hand, by another version or by a
+ * tool that bypassed the adapter must not reach a reader as an event.
+ */
+
+const Int = t.refinement(t.number, Number.isSafeInteger, 'Integer');
+
+/** The columns every event read selects, in this order (rows come back as arrays). */
+export const EVENT_COLUMNS =
+  'tenant_id, position, stream_id, version, event_id, type, data, metadata, (extract(epoch FROM recorded_at) * 1000)::float8';
+
+type EventRow = [TenantId, number, ReadableStreamId, number, EventId, EventType, string, string, number];
+const EVENT_ROW_COLUMNS: readonly t.Is<unknown>[] = [
+  TenantId.is,
+  Int.is,
+  ReadableStreamId.is,
+  Int.is,
+  EventId.is,
+  EventType.is,
+  t.string.is,
+  t.string.is,
+  t.number.is,
+];
+const isEventRow = (row: unknown): row is EventRow =>
+  Array.isArray(row) && row.length === EVENT_ROW_COLUMNS.length && EVENT_ROW_COLUMNS.every((is, i) => is(row[i]));
+
+const ExistingRow = t.type({
+  event_id: EventId,
+  stream_id: ReadableStreamId,
+  version: Int,
+  position: Int,
+  content_hash: t.string,
+});
+
+const StreamRow = t.type({ stream_id: ReadableStreamId, version: Int });
+const VersionRow = t.type({ version: Int });
+const PositionRow = t.type({ position: Int });
+
+export const malformed = (table: string): StorageError =>
+  storageUnavailable(ADAPTER, `a stored row in '${table}' is malformed`, false);
+
+/** Decodes an event row read for `expectedTenant`; a row of another tenant is refused (a third wall). */
+export const decodeEventRow = (row: unknown, expectedTenant: TenantId): E.Either<StorageError, RecordedEvent> => {
+  if (!isEventRow(row) || row[0] !== expectedTenant) return E.left(malformed('events'));
+  const [tenant, position, stream, version, id, type, dataJson, metadataJson, recordedAtMs] = row;
+  let data: JsonValue;
+  let metadata: JsonObject;
+  let recordedAt: string;
+  try {
+    data = JSON.parse(dataJson) as JsonValue;
+    const parsed = JSON.parse(metadataJson) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return E.left(malformed('events'));
+    metadata = parsed as JsonObject;
+    recordedAt = new Date(Math.round(recordedAtMs)).toISOString();
+  } catch {
+    return E.left(malformed('events'));
+  }
+  return E.right({ id, tenant, stream, version, position, type, data, metadata, recordedAt });
+};
+
+export const decodeExistingRow = (row: unknown): E.Either<StorageError, ExistingEvent> => {
+  const decoded = ExistingRow.decode(row);
+  if (E.isLeft(decoded)) return E.left(malformed('events'));
+  const r = decoded.right;
+  return E.right({
+    id: r.event_id,
+    stream: r.stream_id,
+    version: r.version,
+    position: r.position,
+    contentHash: r.content_hash,
+  });
+};
+
+export const decodeStreamRow = (row: unknown): E.Either<StorageError, StreamInfo> => {
+  const decoded = StreamRow.decode(row);
+  return E.isLeft(decoded)
+    ? E.left(malformed('streams'))
+    : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
+};
+
+/** A `{ version }` row; -1 is the placeholder of a stream created by the running append. */
+export const decodeVersion = (row: unknown, table: string): E.Either<StorageError, number> => {
+  const decoded = VersionRow.decode(row);
+  return E.isLeft(decoded) ? E.left(malformed(table)) : E.right(decoded.right.version);
+};
+
+export const decodePosition = (row: unknown, table: string): E.Either<StorageError, number> => {
+  const decoded = PositionRow.decode(row);
+  return E.isLeft(decoded) ? E.left(malformed(table)) : E.right(decoded.right.position);
+};
+
+export const decodeAll = <A>(
+  rows: readonly unknown[],
+  decode: (row: unknown) => E.Either<StorageError, A>,
+): E.Either<StorageError, A[]> => {
+  const out: A[] = [];
+  for (const row of rows) {
+    const decoded = decode(row);
+    if (E.isLeft(decoded)) return decoded;
+    out.push(decoded.right);
+  }
+  return E.right(out);
+};
