@@ -103,7 +103,9 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
           const metadata = event.metadata ?? {};
           const workflowValue = metadata[WORKFLOW_METADATA_KEY];
           const workflow = typeof workflowValue === 'string' ? workflowValue : undefined;
-          const run = new EventRun(options.policies.policyFor(tenant, workflow), () => keyFor(tenant), {
+          const policy = options.policies.policyFor(tenant, workflow);
+          if (E.isLeft(policy)) throw new Stop('protocol', `the policy for event ${offset + index} cannot be compiled`);
+          const run = new EventRun(policy.right, () => keyFor(tenant), {
             index: offset + index,
             budgetMs: options.eventBudgetMs,
             blocked,
