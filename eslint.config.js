@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.config.*', '.device-carry/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'bench/bundle/**',
+      '**/node_modules/**',
+      '**/*.config.*',
+      '.device-carry/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
