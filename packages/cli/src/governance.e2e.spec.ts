@@ -33,6 +33,9 @@ describe('palisade audit and forget, as a user drives them', () => {
         '  checkpoint_every: 4',
         '  data_policy:',
         '    retain_prompts: false',
+        // This tenant keeps e-mail addresses readable, protected by crypto-shredding instead of masking.
+        'data_policy:',
+        '  pii_detectors: [ssn, credit_card]',
         'encryption:',
         '  kek: ${secret:kek}',
         '  kek_id: kek-1',
