@@ -160,6 +160,11 @@ describe('retention purge', () => {
     const bad2 = parseConfig('retention:\n  batch_size: 20000\n  tenants:\n    acme: -1\n', 'x.yaml');
     const issues2 = E.isLeft(bad2) ? bad2.left.issues.map((i) => i.path) : [];
     expect(issues2).toEqual(expect.arrayContaining(['retention.batch_size', 'retention.tenants.acme']));
+    // A misspelt tenant is an error, never silently dropped.
+    const bad3 = parseConfig('retention:\n  tenants:\n    ACME: 30\n', 'x.yaml');
+    expect(E.isLeft(bad3) && bad3.left.issues).toEqual([
+      { path: 'retention.tenants.ACME', message: expect.stringContaining('is not a tenant id') as string },
+    ]);
   });
 
   it('starts from the runtime with the config, and stops with it', async () => {

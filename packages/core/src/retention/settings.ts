@@ -11,6 +11,30 @@ const BatchSize = t.refinement(PositiveInt, (n) => n <= MAX_PURGE_BATCH_SIZE, 'P
 /** Days, or null: keep forever. */
 const Days = t.union([PositiveInt, t.null]);
 
+const DaysByTenantRecord = t.record(t.string, Days);
+/**
+ * Days per tenant id. Every key must be a tenant id: a misspelt one is an error
+ * naming it (io-ts' own record with a branded key would drop it silently).
+ */
+const DaysByTenant = new t.Type<Record<TenantId, number | null>, unknown, unknown>(
+  'DaysByTenant',
+  (u): u is Record<TenantId, number | null> => DaysByTenantRecord.is(u) && Object.keys(u).every(TenantId.is),
+  (u, c) => {
+    if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
+      const bad = Object.keys(u).find((k) => !TenantId.is(k));
+      if (bad !== undefined) {
+        return t.failure(
+          u,
+          t.appendContext(c, bad, t.unknown, undefined),
+          "is not a tenant id (1 to 64 lower-case letters, digits, '-' or '_')",
+        );
+      }
+    }
+    return DaysByTenantRecord.validate(u, c) as t.Validation<Record<TenantId, number | null>>;
+  },
+  t.identity,
+);
+
 /**
  * The `retention:` config section. `tenants` maps a tenant id to its
  * `retention_days` (null: keep forever); tenants not listed get `default_days`
@@ -23,7 +47,7 @@ export const RetentionSection = strict(
     interval_ms: PositiveInt,
     batch_size: BatchSize,
     default_days: Days,
-    tenants: t.record(TenantId, Days),
+    tenants: DaysByTenant,
   },
   'Retention',
 );
