@@ -30,7 +30,7 @@ const DaysByTenant = new t.Type<Record<TenantId, number | null>, unknown, unknow
         );
       }
     }
-    return DaysByTenantRecord.validate(u, c) as t.Validation<Record<TenantId, number | null>>;
+    return DaysByTenantRecord.validate(u, c);
   },
   t.identity,
 );
