@@ -20,7 +20,7 @@ import {
   type TenantEventStore,
 } from '@palisade/core';
 import { createSqliteStorage } from '@palisade/storage-sqlite';
-import { oneKiBEvent, scopeOf } from '../sqlite/workload.js';
+import { oneKiBEvent, scopeOf } from '../workload.js';
 
 const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -12,7 +12,7 @@ import {
   type TenantEventStore,
   type TenantId,
 } from '@palisade/core';
-import { createAuditor, type Auditor } from './auditor.js';
+import { bypassAuditStream, createAuditor, type Auditor } from './auditor.js';
 import { dataPolicyFrom } from './data-policy.js';
 import { AUDIT_STREAM, AuditEntryData, CHECKPOINT_TYPE } from './entry.js';
 import { exportAuditLog, jsonlLine, type ExportLine } from './export.js';
@@ -313,6 +313,66 @@ describe('the auditor', () => {
     expect(await q({ to: '2026-03-01T00:00:01.500Z' })).toEqual([['event.append', 'a']]);
     const bad = await queryAuditLog(acme, { from: 'yesterday' });
     expect(E.isLeft(bad) && bad.left.message).toContain('query.from');
+    await store.close();
+  });
+
+  it('splits a large append over several entries and keeps only the hash of an event too large to copy', async () => {
+    const keys = testSigner();
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), maxEntryBytes: 4096 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    const text = 'x'.repeat(1000);
+    await acme.appendToStream(
+      'big-1',
+      Array.from({ length: 10 }, (_, i) => ({ type: 'E', data: { i, text } })),
+    )();
+    await acme.appendToStream('big-2', [{ type: 'E', data: 'y'.repeat(10_000) }])();
+    expect(errors).toEqual([]);
+    const all = await entries(acme);
+    const appends = all.filter((e) => e.action === 'event.append');
+    expect(appends.length).toBeGreaterThan(2);
+    const first = appends.filter((e) => e.details['stream'] === 'big-1');
+    expect(first.map((e) => e.details['part'])).toEqual(first.map((_, i) => i + 1));
+    expect(
+      first.flatMap((e) => (e.details['events'] as JsonObject[]).map((c) => (c['data'] as JsonObject)['i'])),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const big = appends.find((e) => e.details['stream'] === 'big-2')!;
+    expect((big.details['events'] as JsonObject[])[0]!['data']).toMatchObject({
+      $omitted: 'too large',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
+    await store.close();
+  });
+
+  it('bypassAuditStream keeps a rewriting or refusing redactor away from audit entries', async () => {
+    const keys = testSigner();
+    const hostile: AppendPipeline = {
+      process: (_c, events) =>
+        JSON.stringify(events).includes('"prev"')
+          ? TE.left(policyBlocked([{ detector: 'api_secret', path: 'data.prev' }]))
+          : TE.right(events.map((e) => ({ ...e, data: '[redacted]' }))),
+    };
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      pipeline: bypassAuditStream(hostile),
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), checkpointEvery: 2 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    for (let i = 0; i < 3; i++) await acme.appendToStream('s-1', [{ type: 'E', data: 'a@b.c' }])();
+    expect(errors).toEqual([]);
+    expect((await asPromises(acme).readStream('s-1')).map((e) => e.data)).toEqual([
+      '[redacted]',
+      '[redacted]',
+      '[redacted]',
+    ]);
+    const report = verifyJsonl(await exportText(acme, undefined as unknown as Auditor, keys.signer), {
+      keys: [keys.trusted],
+    });
+    expect(report.problems).toEqual([]);
     await store.close();
   });
 

@@ -140,6 +140,56 @@ describe('palisade CLI', () => {
     expect(config.stderr).toContain('storage.path: refers to environment variable NOPE');
   });
 
+  it('applies the data policy from the config file: redacts, blocks, and refuses a bad policy', () => {
+    expect(
+      palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'Signup', '--data', '{"email":"john@example.com"}').code,
+    ).toBe(0);
+    writeFileSync(
+      join(cwd, 'palisade.config.yaml'),
+      [
+        'data_policy:',
+        '  pii_fields: ["$.customer.name"]',
+        '  actions: { aws_access_key: block }',
+        'tenants:',
+        '  globex:',
+        '    data_policy: { redaction_mode: remove }',
+        '',
+      ].join('\n'),
+    );
+    const data = '{"customer":{"name":"Jane Roe","email":"jane@example.com"}}';
+    expect(palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'Signup', '--data', data).code).toBe(0);
+    expect(palisade('append', '-t', 'globex', '-s', 'c-1', '--type', 'Signup', '--data', data).code).toBe(0);
+    const blocked = palisade(
+      'append',
+      '-t',
+      'acme',
+      '-s',
+      'c-1',
+      '--type',
+      'Key',
+      '--data',
+      '{"k":"AKIAIOSFODNN7EXAMPLE"}',
+    );
+    expect(blocked.code).toBe(4);
+    expect(blocked.stderr).toContain('PALISADE_POLICY_BLOCKED');
+    expect(blocked.stderr).toContain('aws_access_key at $[0].data.k');
+    expect(blocked.stderr).not.toContain('AKIA');
+    const read = (tenant: string) =>
+      (JSON.parse(palisade('--json', 'read', '-t', tenant, '-s', 'c-1').stdout) as { data: unknown }[]).map(
+        (e) => e.data,
+      );
+    expect(read('acme')).toEqual([
+      { email: 'j***@example.com' },
+      { customer: { name: '**** ***', email: 'j***@example.com' } },
+    ]);
+    expect(read('globex')).toEqual([{ customer: { email: '[email]' } }]);
+
+    writeFileSync(join(cwd, 'palisade.config.yaml'), 'data_policy:\n  pii_detectors: [email, passport]\n');
+    const bad = palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'X', '--data', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("data_policy.pii_detectors.1: unknown detector 'passport'");
+  });
+
   it('prints help for every command', () => {
     for (const command of ['append', 'read', 'log', 'follow', 'streams', 'purge']) {
       const help = palisade(command, '--help');

@@ -110,11 +110,6 @@ export interface SecretBackendFailed extends ErrorBase<'SecretBackendFailed', 'P
   readonly reason: SecretFailureReason;
 }
 
-export interface CryptoFailed extends ErrorBase<'CryptoFailed', 'PALISADE_CRYPTO_FAILED'> {
-  /** `key_unwrap`: a stored key does not open with the configured key-encryption key; `tampered`: a ciphertext fails its check. */
-  readonly reason: 'key_unwrap' | 'tampered' | 'misconfigured';
-}
-
 export interface AuditVerificationFailed extends ErrorBase<
   'AuditVerificationFailed',
   'PALISADE_AUDIT_VERIFICATION_FAILED'
@@ -140,7 +135,6 @@ export type PalisadeError =
   | Closed
   | SecretNotFound
   | SecretBackendFailed
-  | CryptoFailed
   | AuditVerificationFailed;
 
 export type ErrorCode = PalisadeError['code'];
@@ -334,15 +328,6 @@ export const secretBackendFailed = (
   retryable: reason === 'unreachable',
   backend,
   secret,
-  reason,
-});
-
-/** `what` names the key or event id and the step, never key material or content. */
-export const cryptoFailed = (reason: CryptoFailed['reason'], what: string): CryptoFailed => ({
-  _tag: 'CryptoFailed',
-  code: 'PALISADE_CRYPTO_FAILED',
-  message: `encryption failed (${reason}): ${what}`,
-  retryable: false,
   reason,
 });
 

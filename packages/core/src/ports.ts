@@ -271,3 +271,19 @@ export interface AppendObserver {
 export interface ReadTransform {
   read(tenant: TenantId, events: readonly RecordedEvent[]): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
 }
+
+/** Runs pipelines in order (redaction, then encryption): each gets what the one before produced. */
+export const composePipelines = (...stages: readonly AppendPipeline[]): AppendPipeline => ({
+  process: (context, events) => async () => {
+    let current: readonly NewEvent[] = events;
+    for (const stage of stages) {
+      const result = await stage.process(context, current)();
+      if (result._tag === 'Left') return result;
+      current = result.right;
+    }
+    return { _tag: 'Right', right: current };
+  },
+  close: async () => {
+    for (const stage of stages) await stage.close?.();
+  },
+});

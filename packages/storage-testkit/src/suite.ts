@@ -598,7 +598,7 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
           }),
           { numRuns: 15 },
         );
-      });
+      }, 120_000);
 
       it('treats the same stream id in two tenants as two streams', async () => {
         await ok(acme.appendToStream('order-1', [event('E', 1)], { expected: 'no_stream' }));
