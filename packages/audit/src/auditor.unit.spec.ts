@@ -260,6 +260,19 @@ describe('the auditor', () => {
     await store.close();
   });
 
+  it('sweep checkpoints a quiet tenant whose last entries are unsigned, once the interval has passed', async () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const { store, auditor } = setup({ every: 1000, clock: () => new Date(t) });
+    const acme = store.forTenant(acmeId);
+    await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])();
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // not yet due
+    t += 61_000;
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(1);
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // nothing new since
+    expect((await entries(acme)).map((e) => e.action)).toEqual(['event.append', 'audit.checkpoint']);
+    await store.close();
+  });
+
   it('keeps one linear chain under concurrent appends and two auditors sharing one storage', async () => {
     const storage = createMemoryStorage();
     const keys = testSigner();
