@@ -19,7 +19,7 @@ import {
 import { createAuditor, dataPolicyFrom, exportAuditLog, jsonlLine, testSigner, verifyJsonl } from '@palisade/audit';
 import { encryptionFromConfig } from '@palisade/encryption';
 import { createSqliteKeyStore, createSqliteStorage } from '@palisade/storage-sqlite';
-import { oneKiBEvent } from '../sqlite/workload.js';
+import { oneKiBEvent } from '../workload.js';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-gov-'));

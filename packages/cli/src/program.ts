@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import * as TE from 'fp-ts/lib/TaskEither.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
   installedSecretPlugin,
   invalidAt,
   loadConfigWithSecrets,
   parseTenantId,
+  purgeTenant,
+  retentionSettings,
   type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
@@ -19,13 +21,14 @@ import {
   type Runtime,
   type TenantEventStore,
 } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
 import { envSecretsPlugin } from '@palisade/secrets-env';
 import { fileSecretsPlugin } from '@palisade/secrets-file';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
 import { registerAuditCommands, registerForgetCommand } from './audit-commands.js';
 import { governanceFrom, type Governance } from './governance.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
+import { consoleOutput, eventLine, eventTable, printError, purgeReport, streamTable, type Output } from './output.js';
 
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
@@ -35,7 +38,12 @@ export interface CliOptions {
    * from `@palisade/secrets-<kind>` installed in the user's project.
    */
   readonly secretPlugins?: readonly AnySecretBackendPlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config, its secrets resolved. */
+  /**
+   * Builds the append pipeline from the loaded config, its secrets resolved.
+   * Default: the config's data policy through `@palisade/redaction` (the
+   * built-in detectors in mask mode when the config sets none). Return
+   * `undefined` to store events as given.
+   */
   readonly pipelineFor?: (
     loaded: LoadedConfigWithSecrets<PalisadeConfig>,
   ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
@@ -266,6 +274,43 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
       }),
     );
 
+  program
+    .command('purge')
+    .description(
+      "delete a tenant's events older than its retention (config retention.tenants / default_days, or --days); each batch is recorded in $purges",
+    )
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--dry-run', 'show what would be deleted; delete and record nothing')
+    .option('--days <n>', "retention in days, instead of the config's", integer('--days', 1))
+    .option(
+      '--batch-size <n>',
+      'events per delete batch (default: retention.batch_size or 1000)',
+      integer('--batch-size', 1),
+    )
+    .action(
+      withTenant<{ tenant: string; dryRun?: boolean; days?: number; batchSize?: number }>(
+        async (scope, flags, out, runtime) => {
+          const settings = retentionSettings(runtime.config.retention);
+          const days = flags.days ?? settings.retentionFor(scope.tenant);
+          if (days === null) {
+            return E.left(
+              invalidAt(
+                '--days',
+                `is required: no retention is configured for tenant '${scope.tenant}' (retention.tenants or retention.default_days)`,
+              ),
+            );
+          }
+          const result = await purgeTenant(scope, {
+            days,
+            batchSize: flags.batchSize ?? settings.batchSize,
+            dryRun: flags.dryRun === true,
+          })();
+          if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : purgeReport(result.right));
+          return E.map(() => undefined)(result);
+        },
+      ),
+    );
+
   registerAuditCommands(program, {
     withTenant,
     makeOutput,
@@ -299,7 +344,7 @@ const openRuntime =
     })();
     if (E.isLeft(loaded)) return loaded;
     const { config, baseDir } = loaded.right;
-    const pipeline = await (options.pipelineFor ?? (() => TE.right(undefined)))(loaded.right)();
+    const pipeline = await (options.pipelineFor ?? dataPolicyPipeline)(loaded.right)();
     if (E.isLeft(pipeline)) {
       await loaded.right.close();
       return pipeline;
@@ -332,6 +377,17 @@ const openRuntime =
       },
     });
   };
+
+/** A CLI process makes one append: starting worker threads would cost more than it saves, unless the config asks for them. */
+const dataPolicyPipeline = (
+  loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
+  createRedactionPipeline(loaded.config, {
+    baseDir: loaded.baseDir,
+    source: loaded.source ?? '(defaults)',
+    secrets: loaded.secrets,
+    defaultMode: 'in_thread',
+  });
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {

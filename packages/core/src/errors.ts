@@ -80,6 +80,15 @@ export interface SubscriptionFailed extends ErrorBase<'SubscriptionFailed', 'PAL
   readonly subscriber: string;
 }
 
+/** Why a projection could not be read, updated or rebuilt. */
+export type ProjectionFailureReason = 'handler' | 'state_invalid' | 'conflict' | 'version_active';
+
+export interface ProjectionFailed extends ErrorBase<'ProjectionFailed', 'PALISADE_PROJECTION_FAILED'> {
+  readonly projection: string;
+  readonly version: number;
+  readonly reason: ProjectionFailureReason;
+}
+
 export interface Closed extends ErrorBase<'Closed', 'PALISADE_CLOSED'> {
   readonly resource: string;
 }
@@ -122,6 +131,7 @@ export type PalisadeError =
   | RedactionFailed
   | Overloaded
   | SubscriptionFailed
+  | ProjectionFailed
   | Closed
   | SecretNotFound
   | SecretBackendFailed
@@ -267,6 +277,22 @@ export const subscriptionFailed = (subscriber: string, what: string): Subscripti
   message: `subscription '${subscriber}' stopped: ${what}`,
   retryable: true,
   subscriber,
+});
+
+/** `what` names positions, event types and paths only, never state or event values. */
+export const projectionFailed = (
+  projection: string,
+  version: number,
+  reason: ProjectionFailureReason,
+  what: string,
+): ProjectionFailed => ({
+  _tag: 'ProjectionFailed',
+  code: 'PALISADE_PROJECTION_FAILED',
+  message: `projection '${projection}' version ${version} failed (${reason}): ${what}`,
+  retryable: reason === 'conflict',
+  projection,
+  version,
+  reason,
 });
 
 export const closed = (resource: string): Closed => ({

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
-import { configInvalid, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
+import { configInvalid, TenantId, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
 import type { DetectorRegistry } from './detector-modules.js';
 import {
   mergePolicies,
@@ -86,7 +86,13 @@ export const compilePolicySet = (
     check(mergePolicies(base, w.data_policy), w.data_policy, `workflows.${name}.data_policy`);
   }
   for (const [tenant, section] of Object.entries(config.tenants ?? {})) {
-    checkName(tenant, `tenants.${tenant}`, issues);
+    if (E.isLeft(TenantId.decode(tenant))) {
+      // A tenant key that no tenant id can equal would be an override that never applies.
+      issues.push({
+        path: `tenants.${tenant}`,
+        message: "is not a tenant id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+      });
+    }
     const tenantPolicy = mergePolicies(base, section.data_policy);
     check(tenantPolicy, section.data_policy, `tenants.${tenant}.data_policy`);
     for (const [name, w] of Object.entries(section.workflows ?? {})) {

@@ -284,7 +284,12 @@ class EventRun {
   private findSpans(text: string, path: string): Span[] {
     const found: Span[] = [];
     this.findIn(text, path, found);
-    if (text.includes('\\')) this.findIn(text.replace(ESCAPE, (m) => ' '.repeat(m.length)), path, found);
+    if (text.includes('\\'))
+      this.findIn(
+        text.replace(ESCAPE, (m) => ' '.repeat(m.length)),
+        path,
+        found,
+      );
     if (found.length <= 1) return found;
     return resolveOverlaps(found);
   }

@@ -63,6 +63,11 @@ describe('data policy config', () => {
     ).toBe('tenants.acme.extra');
   });
 
+  it('refuses tenant keys that are not tenant ids', async () => {
+    const e = await configError({ tenants: { Acme: { data_policy: {} }, globex: {} } });
+    expect(paths(e)).toEqual(['tenants.Acme']);
+  });
+
   it('names wrong types and values', async () => {
     const e = await configError({
       data_policy: { redaction_mode: 'shred', actions: { email: 'explode' }, min_confidence: 2 },

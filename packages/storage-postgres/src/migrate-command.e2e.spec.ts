@@ -25,7 +25,9 @@ describe('palisade-postgres-migrate', () => {
   it('migrates a schema, grants the runtime role, and reports nothing to do the second time', async () => {
     const schema = uniqueSchema();
     schemas.push(schema);
-    const first = run(['--runtime-role', APP_ROLE, '--schema', schema], { PALISADE_POSTGRES_MIGRATION_URL: ownerUrl });
+    const first = run(['--runtime-role', APP_ROLE, '--schema', schema, '--partitions', '4'], {
+      PALISADE_POSTGRES_MIGRATION_URL: ownerUrl,
+    });
     expect(first).toMatchObject({ code: 0 });
     expect(first.stdout).toContain(`migrated from version 0 to ${SCHEMA_VERSION}`);
     const second = run(['--url', ownerUrl, '--runtime-role', APP_ROLE, '--schema', schema]);
@@ -37,16 +39,22 @@ describe('palisade-postgres-migrate', () => {
       APP_ROLE,
       `"${schema}".events`,
     ]);
-    await client.end();
     expect(granted.rows[0]?.ok).toBe(true);
+    const parts = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_inherits WHERE inhparent = $1::regclass`,
+      [`"${schema}".events`],
+    );
+    await client.end();
+    expect(Number(parts.rows[0]?.n)).toBe(4);
   });
 
   it('exits 2 naming each bad option, and 1 without the password when the server refuses', () => {
-    const usage = run(['--url', 'mysql://x', '--runtime-role', 'Bad Role', '--schema', 'Nope']);
+    const usage = run(['--url', 'mysql://x', '--runtime-role', 'Bad Role', '--schema', 'Nope', '--partitions', '0']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--url');
     expect(usage.stderr).toContain('--runtime-role');
     expect(usage.stderr).toContain('--schema');
+    expect(usage.stderr).toContain('--partitions');
     expect(run(['--bogus']).code).toBe(2);
     const refused = run(['--url', 'postgres://nobody:hunter2-pw@127.0.0.1:1/test', '--runtime-role', APP_ROLE]);
     expect(refused.code).toBe(1);

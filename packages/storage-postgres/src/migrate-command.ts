@@ -11,7 +11,7 @@ import { migrate } from './schema.js';
  * password out of the process list); PGPASSWORD is honoured by the driver.
  */
 
-export const USAGE = `Usage: palisade-postgres-migrate --runtime-role <role> [--url <owner url>] [--schema <name>]
+export const USAGE = `Usage: palisade-postgres-migrate --runtime-role <role> [--url <owner url>] [--schema <name>] [--partitions <n>]
 
 Applies Palisade's PostgreSQL migrations to <schema> (default: palisade) as the
 schema owner, and grants the runtime role what it needs. Safe to run twice and
@@ -20,6 +20,7 @@ from two machines at once.
   --url           owner connection URL (or PALISADE_POSTGRES_MIGRATION_URL)
   --runtime-role  the role the runtime connects as (granted access, owns nothing)
   --schema        schema name (default: palisade)
+  --partitions    hash partitions per table when the schema is created (default: 16)
 `;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -36,6 +37,7 @@ export const runMigrateCommand = async (argv: readonly string[], io: CommandIo):
     url?: string | undefined;
     'runtime-role'?: string | undefined;
     schema?: string | undefined;
+    partitions?: string | undefined;
     help?: boolean | undefined;
   };
   try {
@@ -45,6 +47,7 @@ export const runMigrateCommand = async (argv: readonly string[], io: CommandIo):
         url: { type: 'string' },
         'runtime-role': { type: 'string' },
         schema: { type: 'string' },
+        partitions: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -62,12 +65,16 @@ export const runMigrateCommand = async (argv: readonly string[], io: CommandIo):
   const url = values.url ?? io.env.PALISADE_POSTGRES_MIGRATION_URL;
   const role = values['runtime-role'];
   const schema = values.schema ?? 'palisade';
+  const partitions = values.partitions === undefined ? undefined : Number(values.partitions);
   const problems = [
     url === undefined || !/^postgres(ql)?:\/\//.test(url)
       ? '--url (or PALISADE_POSTGRES_MIGRATION_URL) must be a postgres:// URL'
       : null,
     role === undefined || !ROLE_NAME.test(role) ? '--runtime-role must name a role (lower-case identifier)' : null,
     SCHEMA_NAME.test(schema) ? null : "--schema must be 1 to 48 lower-case letters, digits or '_'",
+    partitions === undefined || (Number.isSafeInteger(partitions) && partitions >= 1 && partitions <= 1024)
+      ? null
+      : '--partitions must be an integer from 1 to 1024',
   ].filter((p): p is string => p !== null);
   if (problems.length > 0) {
     for (const p of problems) io.err(`palisade-postgres-migrate: ${p}`);
@@ -77,7 +84,7 @@ export const runMigrateCommand = async (argv: readonly string[], io: CommandIo):
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const outcome = await migrate(client, schema, role!);
+    const outcome = await migrate(client, schema, role!, partitions === undefined ? {} : { partitions });
     io.out(
       outcome.from === outcome.to
         ? `schema ${schema} is at version ${outcome.to}: nothing to apply; grants to ${role} checked`

@@ -276,7 +276,9 @@ describe('postgres: storage plugin', () => {
     const schema = uniqueSchema();
     cleanups.push(() => dropSchema(schema));
     const config = parseConfig(
-      JSON.stringify({ storage: { kind: 'postgres', url: appUrl, migration_url: ownerUrl, schema, pool_size: 2 } }),
+      JSON.stringify({
+        storage: { kind: 'postgres', url: appUrl, migration_url: ownerUrl, schema, pool_size: 2, durability: 'normal' },
+      }),
       'palisade.config.json',
     );
     if (E.isLeft(config)) throw new Error(config.left.message);
@@ -294,6 +296,7 @@ describe('postgres: storage plugin', () => {
       [{ url: appUrl, pool_size: 0 }, 'storage.pool_size'],
       [{ url: appUrl, schema: 'Bad-Name' }, 'storage.schema'],
       [{ url: appUrl, colour: 'blue' }, 'storage.colour'],
+      [{ url: appUrl, durability: 'fast' }, 'storage.durability'],
       [{}, 'storage.url'],
     ];
     for (const [options, path] of cases) {

@@ -18,12 +18,13 @@ eventStoreConformance({
   open: async () => {
     await ensureTestDatabase();
     const schema = uniqueSchema();
-    const adapter = await createPostgresStorage({ url: appUrl, migrationUrl: ownerUrl, schema })();
+    // Four partitions rather than sixteen: the suite opens a fresh schema for every case.
+    const adapter = await createPostgresStorage({ url: appUrl, migrationUrl: ownerUrl, schema, partitions: 4 })();
     if (E.isLeft(adapter)) throw new Error(adapter.left.message);
     return {
       adapter: adapter.right,
       storedText: () => storedText(schema),
-      shared: { pluginModule, options: { url: appUrl, migration_url: ownerUrl, schema } },
+      shared: { pluginModule, options: { url: appUrl, migration_url: ownerUrl, schema, partitions: 4 } },
       cleanup: () => dropSchema(schema),
     };
   },

@@ -46,6 +46,8 @@ export interface PostgresStorageOptions {
   readonly migrationPassword?: string;
   /** Set false to never migrate at start even with a `migrationUrl` (migrations are then a deploy step). */
   readonly migrate?: boolean;
+  /** Hash partitions per table, used only when the migrations create the schema. Default 16. */
+  readonly partitions?: number;
   /** The schema holding Palisade's tables. Default `palisade`. */
   readonly schema?: string;
   /** Pooled connections of the runtime role. Default 10. */
@@ -54,6 +56,14 @@ export interface PostgresStorageOptions {
   readonly lockTimeoutMs?: number;
   /** The longest any statement may run. Default 30,000 ms. */
   readonly statementTimeoutMs?: number;
+  /**
+   * `full` (default): every append is flushed to PostgreSQL's write-ahead log
+   * before it is acknowledged. `normal`: appends commit with
+   * synchronous_commit=off: a crash of Palisade loses nothing acknowledged; a
+   * crash of the database server (or its machine) may lose the last ~0.6 s of
+   * acknowledged appends, never part of one. Like SQLite's `normal`.
+   */
+  readonly durability?: 'full' | 'normal';
   /** How long to wait for a connection. Default 10,000 ms. */
   readonly connectTimeoutMs?: number;
 }
@@ -129,7 +139,7 @@ export const createPostgresStorage =
         (tenant) => storage.wake(tenant),
         () => storage.wakeAll(),
       );
-    return E.right(new PostgresStorage(pool, schema, listener));
+    return E.right(new PostgresStorage(pool, schema, options.durability ?? 'full', listener));
   };
 
 const channelOf = (schema: string): string => `palisade_append_${schema}`;
@@ -225,7 +235,12 @@ const runMigrations = async (
     return E.left(unavailable('connect as the migration role', e));
   }
   try {
-    await migrate(owner, schema, runtimeRole);
+    await migrate(
+      owner,
+      schema,
+      runtimeRole,
+      options.partitions !== undefined ? { partitions: options.partitions } : {},
+    );
     return E.right(undefined);
   } catch (e) {
     return E.left(unavailable('apply migrations', e));
@@ -249,6 +264,8 @@ class PostgresStorage implements StorageAdapter {
   private readonly listener: AppendListener;
   private readonly sql;
   private readonly channel: string;
+  /** Transaction-local settings that follow the tenant in every BEGIN. */
+  private readonly settings: string;
   private pendingNotify = new Set<TenantId>();
   private publishing: Promise<void> | null = null;
   private isClosed = false;
@@ -256,23 +273,27 @@ class PostgresStorage implements StorageAdapter {
   constructor(
     private readonly pool: pg.Pool,
     schema: string,
+    durability: 'full' | 'normal',
     makeListener: (storage: PostgresStorage) => AppendListener,
   ) {
     const s = quoteIdent(schema);
+    // Every query here is a range over a unique index in key order, where an index scan is the right plan; fresh
+    // partitions have no statistics yet and the planner would sort whole bitmap scans instead (pages grow quadratic).
+    this.settings =
+      `, set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)` +
+      (durability === 'normal' ? `, set_config('synchronous_commit', 'off', true)` : '');
     this.channel = channelOf(schema);
     this.listener = makeListener(this);
     // Statement names are per connection; the schema keeps two adapters in one process apart.
     const n = (what: string) => `palisade:${schema}:${what}`;
     this.sql = {
-      lockStream: (tenant: TenantId, stream: StreamId) => ({
-        name: n('lock-stream'),
-        // Creates a placeholder row (version -1) for a new stream, or locks the existing one, so that
-        // concurrent appends to one stream queue here; rolled back with the transaction if nothing is written.
-        text: `INSERT INTO ${s}.streams AS st (tenant_id, stream_id, version) VALUES ($1, $2, -1)
-               ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = st.version
-               RETURNING version`,
-        values: [tenant, stream],
-      }),
+      // Creates a placeholder row (version -1) for a new stream, or locks the existing one, so that concurrent
+      // appends to one stream queue here; rolled back with the transaction if nothing is written. Sent in the same
+      // round trip as BEGIN, so its values are literals: a validated TenantId and StreamId, escaped by the driver.
+      lockStream: (literal: (value: string) => string, tenant: TenantId, stream: StreamId) =>
+        `INSERT INTO ${s}.streams AS st (tenant_id, stream_id, version) VALUES (${literal(tenant)}, ${literal(stream)}, -1)
+         ON CONFLICT (tenant_id, stream_id) DO UPDATE SET version = st.version
+         RETURNING version`,
       findEvents: (tenant: TenantId, ids: readonly string[]) => ({
         name: n('find-events'),
         text: `SELECT event_id::text AS event_id, stream_id, version, position, content_hash
@@ -449,8 +470,11 @@ class PostgresStorage implements StorageAdapter {
     expected: ExpectedVersion,
   ): Promise<E.Either<StorageAppendError, AppendResult>> {
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.inTenant<StorageAppendError, AppendResult>(tenant, 'append', (client) =>
-        this.appendInTransaction(client, tenant, stream, events, expected, attempt > 1),
+      const outcome = await this.inTenant<StorageAppendError, AppendResult>(
+        tenant,
+        'append',
+        (client, locked) => this.appendInTransaction(client, locked, tenant, stream, events, expected, attempt > 1),
+        (literal) => this.sql.lockStream(literal, tenant, stream),
       )();
       if (E.isRight(outcome)) {
         if (!outcome.right.idempotentReplay) this.announce(tenant);
@@ -471,6 +495,7 @@ class PostgresStorage implements StorageAdapter {
 
   private async appendInTransaction(
     client: pg.PoolClient,
+    locked: readonly unknown[],
     tenant: TenantId,
     stream: StreamId,
     events: readonly PreparedEvent[],
@@ -478,8 +503,7 @@ class PostgresStorage implements StorageAdapter {
     lookUpEveryId: boolean,
   ): Promise<E.Either<StorageAppendError, AppendResult>> {
     const { sql } = this;
-    const locked = await client.query(sql.lockStream(tenant, stream));
-    const version = decodeVersion(locked.rows[0] as unknown, 'streams');
+    const version = decodeVersion(locked[0], 'streams');
     if (E.isLeft(version)) return version;
     const current = version.right < 0 ? null : version.right;
 
@@ -526,7 +550,8 @@ class PostgresStorage implements StorageAdapter {
   private inTenant<Err extends StorageAppendError, A>(
     tenant: TenantId,
     what: string,
-    body: (client: pg.PoolClient) => Promise<E.Either<Err, A>>,
+    body: (client: pg.PoolClient, leadRows: readonly unknown[]) => Promise<E.Either<Err, A>>,
+    lead?: (literal: (value: string) => string) => string,
   ): TE.TaskEither<Err | StorageError, A> {
     return async () => {
       if (this.isClosed) return E.left(closed('postgres storage'));
@@ -537,9 +562,14 @@ class PostgresStorage implements StorageAdapter {
         return E.left(this.isClosed ? closed('postgres storage') : unavailable(what, e));
       }
       try {
-        // The tenant id is a validated TenantId ([a-z0-9_-]) and escaped besides; one round trip for both.
-        await client.query(`BEGIN; SELECT set_config('palisade.tenant', ${client.escapeLiteral(tenant)}, true)`);
-        const out = await body(client);
+        // The tenant id is a validated TenantId ([a-z0-9_-]) and escaped besides: one round trip for BEGIN, the
+        // settings and the body's leading statement (simple protocol, which answers with one result per statement).
+        const literal = (value: string) => client.escapeLiteral(value);
+        const leading = lead === undefined ? '' : `; ${lead(literal)}`;
+        const begun = (await client.query(
+          `BEGIN; SELECT set_config('palisade.tenant', ${literal(tenant)}, true)${this.settings}${leading}`,
+        )) as unknown as pg.QueryResult[];
+        const out = await body(client, lead === undefined ? [] : (begun[begun.length - 1]?.rows ?? []));
         await client.query(E.isRight(out) ? 'COMMIT' : 'ROLLBACK');
         client.release();
         return out;

@@ -18,7 +18,8 @@ import type { ClientBase } from 'pg';
  *   for byte.
  */
 
-export const PARTITIONS = 16;
+/** Hash partitions per table when the schema is created; later migrations never change the count. */
+export const DEFAULT_PARTITIONS = 16;
 
 /** The tables the runtime role may use, with the privileges it gets on each. */
 const RUNTIME_GRANTS: readonly (readonly [table: string, privileges: string])[] = [
@@ -28,11 +29,11 @@ const RUNTIME_GRANTS: readonly (readonly [table: string, privileges: string])[] 
   ['checkpoints', 'SELECT, INSERT, UPDATE'],
 ];
 
-const partitioned = (schema: string, table: string, columns: string): string => {
+const partitioned = (schema: string, partitions: number, table: string, columns: string): string => {
   const parts = Array.from(
-    { length: PARTITIONS },
+    { length: partitions },
     (_, i) =>
-      `CREATE TABLE ${schema}.${table}_p${i} PARTITION OF ${schema}.${table} FOR VALUES WITH (MODULUS ${PARTITIONS}, REMAINDER ${i});
+      `CREATE TABLE ${schema}.${table}_p${i} PARTITION OF ${schema}.${table} FOR VALUES WITH (MODULUS ${partitions}, REMAINDER ${i});
        ALTER TABLE ${schema}.${table}_p${i} ENABLE ROW LEVEL SECURITY;
        ALTER TABLE ${schema}.${table}_p${i} FORCE ROW LEVEL SECURITY;`,
   );
@@ -47,10 +48,11 @@ const partitioned = (schema: string, table: string, columns: string): string => 
 };
 
 /** Migration n (1-based) is MIGRATIONS[n - 1]; `schema` is already a quoted identifier. Append only. */
-const MIGRATIONS: readonly ((schema: string) => string)[] = [
-  (s) => `
+const MIGRATIONS: readonly ((schema: string, partitions: number) => string)[] = [
+  (s, n) => `
     ${partitioned(
       s,
+      n,
       'tenants',
       `tenant_id text COLLATE "C" NOT NULL,
        last_position bigint NOT NULL,
@@ -58,6 +60,7 @@ const MIGRATIONS: readonly ((schema: string) => string)[] = [
     )}
     ${partitioned(
       s,
+      n,
       'streams',
       `tenant_id text COLLATE "C" NOT NULL,
        stream_id text COLLATE "C" NOT NULL,
@@ -66,6 +69,7 @@ const MIGRATIONS: readonly ((schema: string) => string)[] = [
     )}
     ${partitioned(
       s,
+      n,
       'events',
       `tenant_id text COLLATE "C" NOT NULL,
        stream_id text COLLATE "C" NOT NULL,
@@ -83,6 +87,7 @@ const MIGRATIONS: readonly ((schema: string) => string)[] = [
     )}
     ${partitioned(
       s,
+      n,
       'checkpoints',
       `tenant_id text COLLATE "C" NOT NULL,
        subscriber_id text COLLATE "C" NOT NULL,
@@ -108,7 +113,16 @@ export interface MigrationOutcome {
  * two processes starting together apply each migration once: the second waits,
  * then finds nothing to do. Idempotent: running it again changes nothing.
  */
-export const migrate = async (client: ClientBase, schema: string, runtimeRole: string): Promise<MigrationOutcome> => {
+export const migrate = async (
+  client: ClientBase,
+  schema: string,
+  runtimeRole: string,
+  options: { readonly partitions?: number } = {},
+): Promise<MigrationOutcome> => {
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 1024) {
+    throw new RangeError('partitions must be an integer from 1 to 1024');
+  }
   const s = quoteIdent(schema);
   await client.query('BEGIN');
   try {
@@ -122,7 +136,7 @@ export const migrate = async (client: ClientBase, schema: string, runtimeRole: s
     );
     const from = current.rows[0]?.version ?? 0;
     for (let v = from; v < MIGRATIONS.length; v++) {
-      await client.query(MIGRATIONS[v]!(s));
+      await client.query(MIGRATIONS[v]!(s, partitions));
       await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [v + 1]);
     }
     const role = quoteIdent(runtimeRole);

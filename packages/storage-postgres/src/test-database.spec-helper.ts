@@ -39,9 +39,11 @@ const withAdmin = async <A>(database: string, body: (client: pg.Client) => Promi
 
 let ready: Promise<void> | null = null;
 
+/** Idempotent; test files running in parallel take turns (GRANTs racing on one row fail with 'tuple concurrently updated'). */
 export const ensureTestDatabase = (): Promise<void> =>
   (ready ??= (async () => {
     await withAdmin('postgres', async (admin) => {
+      await admin.query(`SELECT pg_advisory_lock(hashtext('palisade-test-setup'))`);
       const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
       if (found.rowCount === 0) await tolerateExisting(() => admin.query(`CREATE DATABASE ${DATABASE}`));
       for (const role of [OWNER_ROLE, APP_ROLE]) {
@@ -51,8 +53,12 @@ export const ensureTestDatabase = (): Promise<void> =>
       }
       await admin.query(`GRANT CONNECT, CREATE ON DATABASE ${DATABASE} TO ${OWNER_ROLE}`);
       await admin.query(`GRANT CONNECT ON DATABASE ${DATABASE} TO ${APP_ROLE}`);
+      await admin.query(`SELECT pg_advisory_unlock(hashtext('palisade-test-setup'))`);
     });
-  })());
+  })().catch((e: unknown) => {
+    ready = null; // a failed set-up is tried again by the next test, not remembered
+    throw e;
+  }));
 
 /** A schema name no other run or test uses. */
 export const uniqueSchema = (): string => `t_${process.pid}_${randomBytes(5).toString('hex')}`;

@@ -218,9 +218,9 @@ const pemValue = (rnd: Random): string => {
 export const piiInContext = (type: PiiType, rnd: Random): InContext => {
   switch (type) {
     case 'email': {
-      const local = `${rnd.pick(FIRST)}.${rnd.pick(LAST)}${rnd.chance(0.3) ? `+${rnd.chars(LOWER, 4)}` : ''}`
-        .normalize('NFD')
-        .replace(/[^\x20-\x7e]/g, '');
+      const name = `${rnd.pick(FIRST)}.${rnd.pick(LAST)}${rnd.chance(0.3) ? `+${rnd.chars(LOWER, 4)}` : ''}`;
+      // Mostly ASCII; one in five keeps its accents (an internationalised address).
+      const local = rnd.chance(0.2) ? name : name.normalize('NFD').replace(/[^\x20-\x7e]/g, '');
       return {
         before: rnd.pick(['contact ', 'from: ', 'reply to <', 'email=']),
         value: `${local}@${rnd.pick(DOMAINS)}`,

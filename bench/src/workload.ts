@@ -45,6 +45,32 @@ export const appendRate = async (
   return (appends * batch) / seconds;
 };
 
+/**
+ * A subscription catching up on the whole tenant log from the beginning (no
+ * checkpoint), timed until it has handled `total` events; returns events per second.
+ */
+export const catchUpRate = async (scope: TenantEventStore, total: number, batchSize = 1000): Promise<number> => {
+  let seen = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const started = process.hrtime.bigint();
+  const subscription = scope.subscribe({
+    batchSize,
+    handler: () => {
+      seen += 1;
+      if (seen === total) finish();
+    },
+  });
+  if (E.isLeft(subscription)) throw new Error(subscription.left.message);
+  const ended = subscription.right.done.then((end) => {
+    if (E.isLeft(end)) throw new Error(end.left.message);
+  });
+  await Promise.race([finished, ended]);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await subscription.right.stop();
+  return total / seconds;
+};
+
 /** Reads the whole tenant log in pages; returns events per second. */
 export const readRate = async (
   scope: TenantEventStore,
