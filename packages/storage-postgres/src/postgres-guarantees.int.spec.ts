@@ -195,6 +195,27 @@ describe('postgres: migrations', () => {
   });
 });
 
+describe('postgres: concurrent appends sharing an event id', () => {
+  it('stores the event once and names the id in every other append, even when they race past the id check', async () => {
+    const { adapter } = await open();
+    const store = new EventStore(adapter);
+    cleanups.push(() => store.close());
+    const acme = store.forTenant(tenantId('acme'));
+    const id = '7d2c1f4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f';
+    // Ten open connections first, then ten appends to different streams, so no stream lock orders them: several
+    // pass the id lookup before the first commits, meet the unique key, and are run again.
+    await Promise.all(Array.from({ length: 10 }, () => ok(acme.readLog())));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => acme.appendToStream(`dup-${i}`, [{ id, type: 'E', data: { n: 1 } }])()),
+    );
+    expect(results.filter(E.isRight)).toHaveLength(1);
+    for (const r of results.filter(E.isLeft)) {
+      expect(r.left).toMatchObject({ _tag: 'DuplicateEventId', eventId: id });
+    }
+    expect(await collect(acme)).toHaveLength(1);
+  });
+});
+
 describe('postgres: log order and visibility', () => {
   it('never lets a log reader pass a transaction that commits late', async () => {
     const { adapter, schema } = await open();
