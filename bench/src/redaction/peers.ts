@@ -6,7 +6,8 @@
  * a planted value counts as found, and a decoy as touched, when it no longer
  * appears verbatim in the output.
  */
-import redactPii from 'redact-pii';
+// The synchronous redactor alone: the package's index also loads the Google DLP client (several MB).
+import { SyncCompositeRedactor } from 'redact-pii/lib/SyncCompositeRedactor.js';
 import { Redactor } from '@redactpii/node';
 import { detectors } from '@palisade/pii-detectors';
 import { redactText, scanText } from './scan.js';
@@ -16,7 +17,7 @@ export interface Tool {
   readonly redact: (text: string) => string;
 }
 
-const syncRedactor = new redactPii.SyncRedactor();
+const syncRedactor = new SyncCompositeRedactor();
 const redactPiiNode = new Redactor();
 
 export const TOOLS: readonly Tool[] = [

@@ -20,5 +20,12 @@ it('shows each tenant only its own events, twice in a row', async () => {
     expect(text).toContain('globex log: #1 order-1@0 OrderPlaced');
     expect(text).toContain('PALISADE_WRONG_EXPECTED_VERSION');
     expect(text).toContain('acme   subscription saw: OrderPlaced@1, OrderPaid@2');
+    expect(text).toContain('"name":"**** *. ******"');
+    expect(text).toContain('"email":"w***@acme.example"');
+    expect(text).toContain('**** **** **** 4242');
+    expect(text).not.toContain('wile@acme.example');
+    expect(text).not.toContain('4242 4242 4242 4242');
+    expect(text).toContain('PALISADE_POLICY_BLOCKED (blocked by data policy: aws_access_key at $[0].data.note)');
+    expect(text).toContain('acme   stream deploy-1 exists after the refusal: false');
   }
 });

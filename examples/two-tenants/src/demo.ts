@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { asPromises, createRuntime, parseTenantId, PalisadeFailure, unwrap, type TenantId } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
 import { storagePlugin as sqlite } from '@palisade/storage-sqlite';
 
 const tenant = (raw: string): TenantId => {
@@ -16,9 +17,17 @@ const tenant = (raw: string): TenantId => {
 export const runDemo = async (databasePath: string, print: (line: string) => void = console.log): Promise<void> => {
   // A fresh database each run; only the demo's own file and its SQLite side files are removed.
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${databasePath}${suffix}`, { force: true });
-  const runtime = await unwrap(
-    createRuntime({ storage: { kind: 'sqlite', path: databasePath } }, { storagePlugins: [sqlite] }),
-  );
+  const config = {
+    storage: { kind: 'sqlite', path: databasePath },
+    // What palisade.config.yaml would say: mask personal data, refuse cloud credentials outright.
+    data_policy: {
+      pii_fields: ['$.customer.name'],
+      actions: { aws_access_key: 'block', aws_secret_key: 'block' },
+    },
+    redaction: { mode: 'pool', workers: 2 },
+  };
+  const pipeline = await unwrap(createRedactionPipeline(config, { baseDir: process.cwd() }));
+  const runtime = await unwrap(createRuntime(config, { storagePlugins: [sqlite], pipeline }));
   try {
     const acme = asPromises(runtime.forTenant(tenant('acme')));
     const globex = asPromises(runtime.forTenant(tenant('globex')));
@@ -63,6 +72,30 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
       if (!(e instanceof PalisadeFailure)) throw e;
       print(`\nacme   stale write refused: ${e.code} (${e.message})`);
     }
+
+    await acme.appendToStream('ticket-7', [
+      {
+        type: 'TicketOpened',
+        data: {
+          customer: { name: 'Wile E. Coyote', email: 'wile@acme.example' },
+          message: 'Please charge card 4242 4242 4242 4242 again',
+        },
+      },
+    ]);
+    const [ticket] = await acme.readStream('ticket-7');
+    print(`\nacme   stored a ticket with personal data, redacted by the data policy (in a worker pool):`);
+    print(`       ${JSON.stringify(ticket?.data)}`);
+    const report = ticket?.metadata['palisade_redaction'] as
+      { findings: { detector: string; path: string }[] } | undefined;
+    print(`       report: ${report?.findings.map((f) => `${f.detector} at ${f.path}`).join(', ') ?? 'none'}`);
+    try {
+      await acme.appendToStream('deploy-1', [{ type: 'ConfigShared', data: { note: 'key AKIAIOSFODNN7EXAMPLE' } }]);
+    } catch (e) {
+      if (!(e instanceof PalisadeFailure)) throw e;
+      print(`acme   append with a cloud key refused: ${e.code} (${e.message})`);
+    }
+    print(`acme   stream deploy-1 exists after the refusal: ${String(await acme.streamExists('deploy-1'))}`);
+
     const badTenant = parseTenantId('Globex; DROP TABLE');
     print(
       `a malformed tenant id is refused before any query: ${E.isLeft(badTenant) ? badTenant.left.code : 'accepted?!'}`,

@@ -7,6 +7,7 @@ import {
   type AppendError,
   type AppendObserver,
   type AppendOutcome,
+  type AppendPipeline,
   type JsonObject,
   type JsonValue,
   type PreparedEvent,
@@ -23,6 +24,7 @@ import {
   checkpointStatement,
   entryHash,
   genesisHash,
+  sha256Hex,
   type AuditAction,
   type AuditOutcome,
 } from './entry.js';
@@ -40,6 +42,11 @@ export interface AuditorOptions {
   readonly now?: () => Date;
   /** Shows an event's stored payload as the audit log should hold it (e.g. opens encryption at rest). */
   readonly viewStored?: (tenant: TenantId, stream: string, event: PreparedEvent) => Promise<PreparedEvent>;
+  /**
+   * Most bytes of event copies in one entry (default 256 KiB, well under the event size limit): a larger append is
+   * recorded in several `event.append` entries (`part`), and a single event copy over it keeps its SHA-256 only.
+   */
+  readonly maxEntryBytes?: number;
 }
 
 /** One entry to write: who did what, with which outcome. */
@@ -69,6 +76,14 @@ export interface Auditor extends AppendObserver {
   checkpoint(scope: TenantEventStore): TE.TaskEither<AuditError, { readonly seq: number } | null>;
   /** The chain's head as stored. */
   head(scope: TenantEventStore): TE.TaskEither<ReadError, AuditHead>;
+  /**
+   * Checkpoints every tenant this auditor has written to whose newest entries are unsigned and whose last
+   * checkpoint is older than the interval: so that entries written just before a quiet spell do not wait for
+   * the next entry to be covered. Returns how many checkpoints were written.
+   */
+  sweep(scopeFor: (tenant: TenantId) => TenantEventStore): Promise<number>;
+  /** Runs `sweep` every `everyMs` (default: the checkpoint interval) until `stop()`; the timer never keeps a process alive. */
+  startCheckpointTimer(scopeFor: (tenant: TenantId) => TenantEventStore, everyMs?: number): { stop(): void };
 }
 
 /** Attempts at one entry when other writers keep winning the race; with jittered back-off between them. */
@@ -88,6 +103,7 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
   const every = options.checkpointEvery ?? 1000;
   const intervalMs = options.checkpointIntervalMs ?? 60_000;
   const now = options.now ?? (() => new Date());
+  const maxEntryBytes = options.maxEntryBytes ?? 256 * 1024;
   // Per tenant: the queue that serialises this process's writes, and the head it last wrote.
   const queues = new Map<TenantId, Promise<unknown>>();
   const heads = new Map<TenantId, AuditHead>();
@@ -264,27 +280,28 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
         details: { purge: { id: e.id, type: e.type, data: e.data } },
       }));
     }
-    const records: AuditRecordInput[] = [
-      {
-        actor,
-        action: 'event.append',
-        outcome: result.idempotentReplay ? 'replayed' : 'success',
-        details: {
-          stream,
-          events: events.map((e, i) => {
-            const kept = applyDataPolicy(options.dataPolicy, e);
-            const written = result.events[i];
-            return {
-              id: e.id,
-              type: e.type,
-              ...(written !== undefined ? { version: written.version, position: written.position } : {}),
-              data: kept.data,
-              metadata: kept.metadata,
-            };
-          }),
-        },
-      },
-    ];
+    const copies = events.map((e, i): JsonObject => {
+      const kept = applyDataPolicy(options.dataPolicy, e);
+      const written = result.events[i];
+      const copy: JsonObject = {
+        id: e.id,
+        type: e.type,
+        ...(written !== undefined ? { version: written.version, position: written.position } : {}),
+        data: kept.data,
+        metadata: kept.metadata,
+      };
+      const bytes = Buffer.byteLength(JSON.stringify(copy), 'utf8');
+      return bytes <= maxEntryBytes
+        ? copy
+        : { ...copy, data: { $omitted: 'too large', bytes, sha256: sha256Hex(JSON.stringify(kept.data)) } };
+    });
+    const parts = packBySize(copies, maxEntryBytes);
+    const records: AuditRecordInput[] = parts.map((part, i) => ({
+      actor,
+      action: 'event.append',
+      outcome: result.idempotentReplay ? 'replayed' : 'success',
+      details: { stream, events: part, ...(parts.length > 1 ? { part: i + 1, parts: parts.length } : {}) },
+    }));
     if (result.idempotentReplay) return records;
     for (const action of ['redact', 'warn'] as const) {
       const findings = events.flatMap((e) =>
@@ -323,6 +340,31 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
         return E.map((h: AuditHead) => ({ seq: h.seq }))(written);
       }),
     head: (scope) => () => loadHead(scope),
+    sweep: async (scopeFor) => {
+      const signer = options.signer;
+      if (signer === undefined) return 0;
+      let written = 0;
+      for (const tenant of [...heads.keys()]) {
+        const done = await serial(tenant, async () => {
+          const head = heads.get(tenant);
+          if (head === undefined || head.entriesSinceCheckpoint === 0) return false;
+          if (head.lastCheckpointAt !== null && now().getTime() - head.lastCheckpointAt < intervalMs) return false;
+          return E.isRight(await writeCheckpoint(scopeFor(tenant), signer));
+        });
+        if (done) written++;
+      }
+      return written;
+    },
+    startCheckpointTimer(scopeFor, everyMs = intervalMs) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void this.sweep(scopeFor).finally(() => (running = false));
+      }, everyMs);
+      timer.unref();
+      return { stop: () => clearInterval(timer) };
+    },
   };
 };
 
@@ -333,6 +375,25 @@ export class AuditWriteFailed extends Error {
     this.name = 'AuditWriteFailed';
   }
 }
+
+/** Splits copies into runs whose JSON stays within `budget` bytes (each run holds at least one). */
+const packBySize = (copies: readonly JsonObject[], budget: number): JsonObject[][] => {
+  const parts: JsonObject[][] = [];
+  let current: JsonObject[] = [];
+  let size = 0;
+  for (const c of copies) {
+    const bytes = Buffer.byteLength(JSON.stringify(c), 'utf8');
+    if (current.length > 0 && size + bytes > budget) {
+      parts.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(c);
+    size += bytes;
+  }
+  if (current.length > 0 || parts.length === 0) parts.push(current);
+  return parts;
+};
 
 const backOff = (attempt: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
@@ -390,3 +451,16 @@ export const redactionFindings = (metadata: JsonObject): Finding[] => {
   }
   return out;
 };
+
+/**
+ * The append pipeline for everything except the audit stream. Audit entries are
+ * built from events that already went through redaction (and from ids, codes
+ * and hashes), and a redactor that rewrote or refused them (a hash can look
+ * like a secret) would break the chain or lose the entry: put the redaction
+ * stage behind this, and encryption at rest after it.
+ */
+export const bypassAuditStream = (pipeline: AppendPipeline): AppendPipeline => ({
+  process: (context, events) =>
+    context.stream === AUDIT_STREAM ? () => Promise.resolve(E.right(events)) : pipeline.process(context, events),
+  ...(pipeline.close !== undefined ? { close: () => pipeline.close!() } : {}),
+});

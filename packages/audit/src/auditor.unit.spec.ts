@@ -6,13 +6,14 @@ import {
   asPromises,
   createMemoryStorage,
   policyBlocked,
+  purgeTenant,
   systemStream,
   type AppendPipeline,
   type JsonObject,
   type TenantEventStore,
   type TenantId,
 } from '@palisade/core';
-import { createAuditor, type Auditor } from './auditor.js';
+import { bypassAuditStream, createAuditor, type Auditor } from './auditor.js';
 import { dataPolicyFrom } from './data-policy.js';
 import { AUDIT_STREAM, AuditEntryData, CHECKPOINT_TYPE } from './entry.js';
 import { exportAuditLog, jsonlLine, type ExportLine } from './export.js';
@@ -260,6 +261,40 @@ describe('the auditor', () => {
     await store.close();
   });
 
+  it('sweep checkpoints a quiet tenant whose last entries are unsigned, once the interval has passed', async () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const { store, auditor } = setup({ every: 1000, clock: () => new Date(t) });
+    const acme = store.forTenant(acmeId);
+    await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])();
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // not yet due
+    t += 61_000;
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(1);
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // nothing new since
+    expect((await entries(acme)).map((e) => e.action)).toEqual(['event.append', 'audit.checkpoint']);
+    await store.close();
+  });
+
+  it('verifies a log whose oldest entries retention purged, only while a purge entry in it accounts for them', async () => {
+    const { store, auditor, keys } = setup({ every: 3 });
+    const acme = store.forTenant(acmeId);
+    for (let i = 0; i < 5; i++) await acme.appendToStream(`s-${i}`, [{ type: 'E', data: i }])();
+    const before = (await entries(acme)).length;
+    const purged = await purgeTenant(acme, { days: 1, batchSize: 1000, now: new Date(Date.now() + 3 * 86_400_000) })();
+    expect(E.isRight(purged)).toBe(true);
+    for (let i = 0; i < 2; i++) await acme.appendToStream(`t-${i}`, [{ type: 'E', data: i }])();
+    const remaining = await entries(acme);
+    expect(remaining[0]).toMatchObject({ seq: before, action: 'retention.purge' });
+    const text = await exportText(acme, auditor, keys.signer);
+    expect(verifyJsonl(text, { keys: [keys.trusted] }).problems).toEqual([]);
+    // Without the purge entry, nothing accounts for the missing start.
+    const lines = text.split('\n');
+    const withoutPurge = [lines[0], ...lines.slice(2)].join('\n');
+    const report = verifyJsonl(withoutPurge, { keys: [keys.trusted] });
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ kind: 'sequence', seq: before + 1 });
+    await store.close();
+  });
+
   it('keeps one linear chain under concurrent appends and two auditors sharing one storage', async () => {
     const storage = createMemoryStorage();
     const keys = testSigner();
@@ -313,6 +348,66 @@ describe('the auditor', () => {
     expect(await q({ to: '2026-03-01T00:00:01.500Z' })).toEqual([['event.append', 'a']]);
     const bad = await queryAuditLog(acme, { from: 'yesterday' });
     expect(E.isLeft(bad) && bad.left.message).toContain('query.from');
+    await store.close();
+  });
+
+  it('splits a large append over several entries and keeps only the hash of an event too large to copy', async () => {
+    const keys = testSigner();
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), maxEntryBytes: 4096 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    const text = 'x'.repeat(1000);
+    await acme.appendToStream(
+      'big-1',
+      Array.from({ length: 10 }, (_, i) => ({ type: 'E', data: { i, text } })),
+    )();
+    await acme.appendToStream('big-2', [{ type: 'E', data: 'y'.repeat(10_000) }])();
+    expect(errors).toEqual([]);
+    const all = await entries(acme);
+    const appends = all.filter((e) => e.action === 'event.append');
+    expect(appends.length).toBeGreaterThan(2);
+    const first = appends.filter((e) => e.details['stream'] === 'big-1');
+    expect(first.map((e) => e.details['part'])).toEqual(first.map((_, i) => i + 1));
+    expect(
+      first.flatMap((e) => (e.details['events'] as JsonObject[]).map((c) => (c['data'] as JsonObject)['i'])),
+    ).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const big = appends.find((e) => e.details['stream'] === 'big-2')!;
+    expect((big.details['events'] as JsonObject[])[0]!['data']).toMatchObject({
+      $omitted: 'too large',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
+    await store.close();
+  });
+
+  it('bypassAuditStream keeps a rewriting or refusing redactor away from audit entries', async () => {
+    const keys = testSigner();
+    const hostile: AppendPipeline = {
+      process: (_c, events) =>
+        JSON.stringify(events).includes('"prev"')
+          ? TE.left(policyBlocked([{ detector: 'api_secret', path: 'data.prev' }]))
+          : TE.right(events.map((e) => ({ ...e, data: '[redacted]' }))),
+    };
+    const errors: unknown[] = [];
+    const store = new EventStore(createMemoryStorage(), {
+      pipeline: bypassAuditStream(hostile),
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy(), checkpointEvery: 2 }),
+      onObserverError: (e) => errors.push(e),
+    });
+    const acme = store.forTenant(acmeId);
+    for (let i = 0; i < 3; i++) await acme.appendToStream('s-1', [{ type: 'E', data: 'a@b.c' }])();
+    expect(errors).toEqual([]);
+    expect((await asPromises(acme).readStream('s-1')).map((e) => e.data)).toEqual([
+      '[redacted]',
+      '[redacted]',
+      '[redacted]',
+    ]);
+    const report = verifyJsonl(await exportText(acme, undefined as unknown as Auditor, keys.signer), {
+      keys: [keys.trusted],
+    });
+    expect(report.problems).toEqual([]);
     await store.close();
   });
 

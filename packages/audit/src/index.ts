@@ -24,6 +24,7 @@ export {
 } from './data-policy.js';
 export {
   AuditWriteFailed,
+  bypassAuditStream,
   createAuditor,
   redactionFindings,
   type Auditor,

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+// The SQLite driver the adapter uses, to age events as the clock would (the CLI has no way to backdate them).
+const Database = createRequire(new URL('../../storage-sqlite/package.json', import.meta.url))('better-sqlite3') as new (
+  path: string,
+) => {
+  prepare(sql: string): { run(): unknown };
+  close(): void;
+};
 const SECRETS_ENV = fileURLToPath(new URL('../../secrets-env', import.meta.url));
 
 describe('palisade CLI', () => {
@@ -132,8 +140,58 @@ describe('palisade CLI', () => {
     expect(config.stderr).toContain('storage.path: refers to environment variable NOPE');
   });
 
+  it('applies the data policy from the config file: redacts, blocks, and refuses a bad policy', () => {
+    expect(
+      palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'Signup', '--data', '{"email":"john@example.com"}').code,
+    ).toBe(0);
+    writeFileSync(
+      join(cwd, 'palisade.config.yaml'),
+      [
+        'data_policy:',
+        '  pii_fields: ["$.customer.name"]',
+        '  actions: { aws_access_key: block }',
+        'tenants:',
+        '  globex:',
+        '    data_policy: { redaction_mode: remove }',
+        '',
+      ].join('\n'),
+    );
+    const data = '{"customer":{"name":"Jane Roe","email":"jane@example.com"}}';
+    expect(palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'Signup', '--data', data).code).toBe(0);
+    expect(palisade('append', '-t', 'globex', '-s', 'c-1', '--type', 'Signup', '--data', data).code).toBe(0);
+    const blocked = palisade(
+      'append',
+      '-t',
+      'acme',
+      '-s',
+      'c-1',
+      '--type',
+      'Key',
+      '--data',
+      '{"k":"AKIAIOSFODNN7EXAMPLE"}',
+    );
+    expect(blocked.code).toBe(4);
+    expect(blocked.stderr).toContain('PALISADE_POLICY_BLOCKED');
+    expect(blocked.stderr).toContain('aws_access_key at $[0].data.k');
+    expect(blocked.stderr).not.toContain('AKIA');
+    const read = (tenant: string) =>
+      (JSON.parse(palisade('--json', 'read', '-t', tenant, '-s', 'c-1').stdout) as { data: unknown }[]).map(
+        (e) => e.data,
+      );
+    expect(read('acme')).toEqual([
+      { email: 'j***@example.com' },
+      { customer: { name: '**** ***', email: 'j***@example.com' } },
+    ]);
+    expect(read('globex')).toEqual([{ customer: { email: '[email]' } }]);
+
+    writeFileSync(join(cwd, 'palisade.config.yaml'), 'data_policy:\n  pii_detectors: [email, passport]\n');
+    const bad = palisade('append', '-t', 'acme', '-s', 'c-1', '--type', 'X', '--data', '1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("data_policy.pii_detectors.1: unknown detector 'passport'");
+  });
+
   it('prints help for every command', () => {
-    for (const command of ['append', 'read', 'log', 'follow', 'streams']) {
+    for (const command of ['append', 'read', 'log', 'follow', 'streams', 'purge']) {
       const help = palisade(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toContain('--tenant');
@@ -155,5 +213,47 @@ describe('palisade CLI', () => {
         .split('\n')
         .map((l) => (JSON.parse(l) as { type: string }).type),
     ).toEqual(['Old', 'New']);
+  });
+
+  it('purges what is past the retention, after a dry run that shows what would go', () => {
+    writeFileSync(join(cwd, 'palisade.config.yaml'), 'retention:\n  batch_size: 2\n  tenants:\n    acme: 30\n');
+    for (const stream of ['chat-1', 'chat-1', 'chat-2', 'chat-3']) {
+      palisade('append', '-t', 'acme', '-s', stream, '--type', 'Said', '--data', '{"text":"private words"}');
+    }
+    palisade('append', '-t', 'globex', '-s', 'chat-1', '--type', 'Said', '--data', '{"text":"theirs"}');
+    // Age everything but chat-3 by 40 days, in both tenants.
+    const db = new Database(join(cwd, '.palisade', 'palisade.db'));
+    db.prepare(
+      "UPDATE events SET recorded_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-40 days') WHERE stream_id <> 'chat-3'",
+    ).run();
+    db.close();
+
+    const dry = palisade('purge', '-t', 'acme', '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would delete 3 event(s) from 2 stream(s)');
+    expect(dry.stdout).toContain('chat-1');
+    expect(dry.stdout).not.toContain('private words');
+    expect((JSON.parse(palisade('--json', 'log', '-t', 'acme').stdout) as { events: unknown[] }).events).toHaveLength(
+      4,
+    );
+
+    const purged = JSON.parse(palisade('--json', 'purge', '-t', 'acme').stdout) as Record<string, unknown>;
+    expect(purged).toMatchObject({ tenant: 'acme', dryRun: false, events: 3, streamCount: 2, batches: 2 });
+    const log = JSON.parse(palisade('--json', 'log', '-t', 'acme').stdout) as { events: { stream: string }[] };
+    expect(log.events.map((e) => e.stream)).toEqual(['chat-3', '$purges', '$purges']);
+    const records = JSON.parse(palisade('--json', 'read', '-t', 'acme', '-s', '$purges').stdout) as {
+      data: { events: number };
+    }[];
+    expect(records.map((r) => r.data.events)).toEqual([2, 1]);
+    expect(JSON.stringify(records)).not.toContain('private words');
+    // Another tenant's aged events are untouched: it has no retention, and says so.
+    expect((JSON.parse(palisade('--json', 'log', '-t', 'globex').stdout) as { events: unknown[] }).events).toHaveLength(
+      1,
+    );
+    const none = palisade('purge', '-t', 'globex', '--dry-run');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no retention is configured');
+    expect(palisade('purge', '-t', 'globex', '--days', '0').code).toBe(2);
+    expect(JSON.parse(palisade('--json', 'purge', '-t', 'globex', '--days', '10').stdout)).toMatchObject({ events: 1 });
   });
 });

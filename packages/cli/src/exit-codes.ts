@@ -11,6 +11,8 @@ export const ExitCode = {
   conflict: 3,
   /** The data policy refused the append (PolicyBlocked). */
   refused: 4,
+  /** An audit log or export failed verification: something was changed, removed or cut off. */
+  tampered: 5,
 } as const;
 
 export const exitCodeFor = (error: PalisadeError): number => {
@@ -25,6 +27,8 @@ export const exitCodeFor = (error: PalisadeError): number => {
       return ExitCode.conflict;
     case 'PolicyBlocked':
       return ExitCode.refused;
+    case 'AuditVerificationFailed':
+      return ExitCode.tampered;
     default:
       return ExitCode.failure;
   }

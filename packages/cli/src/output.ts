@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { PalisadeError, RecordedEvent, StreamInfo } from '@palisade/core';
+import type { PalisadeError, PurgeReport, RecordedEvent, StreamInfo } from '@palisade/core';
 
 export interface Output {
   readonly json: boolean;
@@ -41,3 +41,15 @@ export const streamTable = (streams: readonly StreamInfo[]): string => {
 /** One line per event, for `follow`. */
 export const eventLine = (e: RecordedEvent): string =>
   `${e.position}\t${e.stream}@${e.version}\t${e.type}\t${preview(e.data, 100)}`;
+
+/** What a purge deleted (or, in a dry run, would delete): counts and stream ids, never content. */
+export const purgeReport = (r: PurgeReport): string => {
+  const head = r.dryRun
+    ? `dry run: would delete ${r.events} event(s) from ${r.streamCount} stream(s) of tenant ${r.tenant}, recorded before ${r.cutoff} (retention ${r.retentionDays} days); nothing was deleted`
+    : `purged ${r.events} event(s) from ${r.streamCount} stream(s) of tenant ${r.tenant}, recorded before ${r.cutoff} (retention ${r.retentionDays} days), in ${r.batches} batch(es), recorded in $purges; ${r.marked} projection/snapshot state(s) marked as reflecting purged events`;
+  if (r.streams.length === 0) return head;
+  const table = new Table({ head: ['stream', 'events', 'through version'] });
+  for (const s of r.streams) table.push([s.stream, s.events, s.throughVersion]);
+  const more = r.streamCount > r.streams.length ? `\n(and ${r.streamCount - r.streams.length} more streams)` : '';
+  return `${head}\n${table.toString()}${more}`;
+};

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { pipe } from 'fp-ts/lib/function.js';
-import * as TE from 'fp-ts/lib/TaskEither.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   createRuntime,
   installedSecretPlugin,
   invalidAt,
   loadConfigWithSecrets,
   parseTenantId,
+  purgeTenant,
+  retentionSettings,
   type AnySecretBackendPlugin,
   type AnyStoragePlugin,
   type AppendPipeline,
@@ -20,21 +21,41 @@ import {
   type Runtime,
   type TenantEventStore,
 } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
+import { envSecretsPlugin } from '@palisade/secrets-env';
+import { fileSecretsPlugin } from '@palisade/secrets-file';
 import { storagePlugin as sqlitePlugin } from '@palisade/storage-sqlite';
+import { registerAuditCommands, registerForgetCommand } from './audit-commands.js';
+import { governanceFrom, type Governance } from './governance.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
-import { consoleOutput, eventLine, eventTable, printError, streamTable, type Output } from './output.js';
+import { consoleOutput, eventLine, eventTable, printError, purgeReport, streamTable, type Output } from './output.js';
 
 export interface CliOptions {
   /** Storage plugins besides the built-in SQLite and memory ones. */
   readonly storagePlugins?: readonly AnyStoragePlugin[];
-  /** Secret backend plugins besides those installed as `@palisade/secrets-<kind>` in the user's project. */
+  /**
+   * Secret backend plugins `secrets.backends[].kind` may name (default: env and file); other kinds are loaded
+   * from `@palisade/secrets-<kind>` installed in the user's project.
+   */
   readonly secretPlugins?: readonly AnySecretBackendPlugin[];
-  /** Builds the append pipeline (redaction) from the loaded config, its secrets resolved. */
+  /**
+   * Builds the append pipeline from the loaded config, its secrets resolved.
+   * Default: the config's data policy through `@palisade/redaction` (the
+   * built-in detectors in mask mode when the config sets none). Return
+   * `undefined` to store events as given.
+   */
   readonly pipelineFor?: (
     loaded: LoadedConfigWithSecrets<PalisadeConfig>,
   ) => TE.TaskEither<PalisadeError, AppendPipeline | undefined>;
   /** Where output goes; defaults to the console. */
   readonly output?: (json: boolean) => Output;
+}
+
+/** An open runtime with the audit log and encryption composed from config. */
+export interface Opened {
+  readonly runtime: Runtime;
+  readonly governance: Governance;
+  close(): Promise<void>;
 }
 
 interface GlobalFlags {
@@ -70,6 +91,7 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
         flags: F,
         out: Output,
         runtime: Runtime,
+        governance: Governance,
       ) => Promise<E.Either<PalisadeError, void>>,
     ) =>
     async (flags: F, command: Command): Promise<void> => {
@@ -81,20 +103,21 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
         exitCode = ExitCode.usage;
         return;
       }
-      const runtime = await openRuntime(globals, options)();
-      if (E.isLeft(runtime)) {
-        printError(out, runtime.left);
-        exitCode = exitCodeFor(runtime.left);
+      const opened = await openRuntime(globals, options, out)();
+      if (E.isLeft(opened)) {
+        printError(out, opened.left);
+        exitCode = exitCodeFor(opened.left);
         return;
       }
+      const { runtime, governance } = opened.right;
       try {
-        const result = await body(runtime.right.forTenant(tenant.right), flags, out, runtime.right);
+        const result = await body(runtime.forTenant(tenant.right), flags, out, runtime, governance);
         if (E.isLeft(result)) {
           printError(out, result.left);
           exitCode = exitCodeFor(result.left);
         }
       } finally {
-        await runtime.right.close();
+        await opened.right.close();
       }
     };
 
@@ -251,6 +274,52 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
       }),
     );
 
+  program
+    .command('purge')
+    .description(
+      "delete a tenant's events older than its retention (config retention.tenants / default_days, or --days); each batch is recorded in $purges",
+    )
+    .requiredOption('-t, --tenant <id>', 'the tenant')
+    .option('--dry-run', 'show what would be deleted; delete and record nothing')
+    .option('--days <n>', "retention in days, instead of the config's", integer('--days', 1))
+    .option(
+      '--batch-size <n>',
+      'events per delete batch (default: retention.batch_size or 1000)',
+      integer('--batch-size', 1),
+    )
+    .action(
+      withTenant<{ tenant: string; dryRun?: boolean; days?: number; batchSize?: number }>(
+        async (scope, flags, out, runtime) => {
+          const settings = retentionSettings(runtime.config);
+          const days = flags.days ?? settings.retentionFor(scope.tenant);
+          if (days === null) {
+            return E.left(
+              invalidAt(
+                '--days',
+                `is required: no retention is configured for tenant '${scope.tenant}' (retention.tenants or retention.default_days)`,
+              ),
+            );
+          }
+          const result = await purgeTenant(scope, {
+            days,
+            batchSize: flags.batchSize ?? settings.batchSize,
+            dryRun: flags.dryRun === true,
+          })();
+          if (E.isRight(result)) out.write(out.json ? JSON.stringify(result.right) : purgeReport(result.right));
+          return E.map(() => undefined)(result);
+        },
+      ),
+    );
+
+  registerAuditCommands(program, {
+    withTenant,
+    makeOutput,
+    setExitCode: (code) => {
+      exitCode = code;
+    },
+  });
+  registerForgetCommand(program, withTenant);
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
@@ -263,30 +332,62 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
   return exitCode;
 };
 
-const openRuntime = (globals: GlobalFlags, options: CliOptions): TE.TaskEither<PalisadeError, Runtime> =>
-  pipe(
-    // `${secret:...}` references resolve through the backends the config names,
-    // loaded from the user's project (`@palisade/secrets-<kind>`).
-    loadConfigWithSecrets({
+const openRuntime =
+  (globals: GlobalFlags, options: CliOptions, out: Output): TE.TaskEither<PalisadeError, Opened> =>
+  async () => {
+    // `${secret:...}` references resolve through the backends the config names: env and file are built in,
+    // others are loaded from the user's project (`@palisade/secrets-<kind>`).
+    const loaded = await loadConfigWithSecrets({
       ...(globals.config !== undefined ? { path: globals.config } : {}),
-      plugins: options.secretPlugins ?? [],
+      plugins: options.secretPlugins ?? [envSecretsPlugin, fileSecretsPlugin],
       resolvePlugin: installedSecretPlugin,
-    }),
-    TE.chainW((loaded) =>
-      pipe(
-        (options.pipelineFor ?? (() => TE.right(undefined)))(loaded),
-        TE.chainW((pipeline: AppendPipeline | undefined) =>
-          createRuntime(loaded.config, {
-            storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
-            baseDir: loaded.baseDir,
-            ...(pipeline !== undefined ? { pipeline } : {}),
-          }),
-        ),
-        // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
-        TE.chainFirstW(() => TE.fromTask(() => loaded.close())),
-      ),
-    ),
-  );
+    })();
+    if (E.isLeft(loaded)) return loaded;
+    const { config, baseDir } = loaded.right;
+    const pipeline = await (options.pipelineFor ?? dataPolicyPipeline)(loaded.right)();
+    if (E.isLeft(pipeline)) {
+      await loaded.right.close();
+      return pipeline;
+    }
+    const warn = (e: unknown) => out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`);
+    const governance = governanceFrom(config, baseDir, pipeline.right, warn);
+    // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
+    await loaded.right.close();
+    if (E.isLeft(governance)) return governance;
+    const g = governance.right;
+    const runtime = await createRuntime(config, {
+      storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
+      baseDir,
+      ...(g.pipeline !== undefined ? { pipeline: g.pipeline } : {}),
+      ...(g.observer !== undefined ? { observer: g.observer } : {}),
+      ...(g.reader !== undefined ? { reader: g.reader } : {}),
+      onObserverError: warn,
+    })();
+    if (E.isLeft(runtime)) {
+      await g.close();
+      return runtime;
+    }
+    g.attach(runtime.right.store);
+    return E.right({
+      runtime: runtime.right,
+      governance: g,
+      close: async () => {
+        await g.close();
+        await runtime.right.close();
+      },
+    });
+  };
+
+/** A CLI process makes one append: starting worker threads would cost more than it saves, unless the config asks for them. */
+const dataPolicyPipeline = (
+  loaded: LoadedConfigWithSecrets<PalisadeConfig>,
+): TE.TaskEither<PalisadeError, AppendPipeline | undefined> =>
+  createRedactionPipeline(loaded.config, {
+    baseDir: loaded.baseDir,
+    source: loaded.source ?? '(defaults)',
+    secrets: loaded.secrets,
+    defaultMode: 'in_thread',
+  });
 
 const parseJson = (text: string, path: string): E.Either<PalisadeError, unknown> => {
   try {

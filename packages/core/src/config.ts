@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { PositiveInt, strict } from './codecs.js';
 import { toIssues } from './decode.js';
 import { configInvalid, type ConfigInvalid, type Issue } from './errors.js';
+import { RetentionSection } from './retention/settings.js';
 import { SecretsSection } from './secrets/config-section.js';
 import { AuditSection, EncryptionSection } from './governance-config.js';
 
@@ -20,6 +21,8 @@ export const PalisadeConfig = strict(
     subscriptions: strict({}, { poll_interval_ms: PositiveInt }, 'Subscriptions'),
     /** Secret backends in priority order; `${secret:NAME}` references are resolved through them. */
     secrets: SecretsSection,
+    /** Retention purges: interval, batch size and days per tenant (see docs/retention.md). */
+    retention: RetentionSection,
     /** The tamper-evident audit log (docs/governance.md). */
     audit: AuditSection,
     /** Field encryption, crypto-shredding and encryption at rest (docs/governance.md). */

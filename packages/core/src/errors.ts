@@ -80,6 +80,15 @@ export interface SubscriptionFailed extends ErrorBase<'SubscriptionFailed', 'PAL
   readonly subscriber: string;
 }
 
+/** Why a projection could not be read, updated or rebuilt. */
+export type ProjectionFailureReason = 'handler' | 'state_invalid' | 'conflict' | 'version_active';
+
+export interface ProjectionFailed extends ErrorBase<'ProjectionFailed', 'PALISADE_PROJECTION_FAILED'> {
+  readonly projection: string;
+  readonly version: number;
+  readonly reason: ProjectionFailureReason;
+}
+
 export interface Closed extends ErrorBase<'Closed', 'PALISADE_CLOSED'> {
   readonly resource: string;
 }
@@ -99,11 +108,6 @@ export interface SecretBackendFailed extends ErrorBase<'SecretBackendFailed', 'P
   readonly backend: string;
   readonly secret: string;
   readonly reason: SecretFailureReason;
-}
-
-export interface CryptoFailed extends ErrorBase<'CryptoFailed', 'PALISADE_CRYPTO_FAILED'> {
-  /** `key_unwrap`: a stored key does not open with the configured key-encryption key; `tampered`: a ciphertext fails its check. */
-  readonly reason: 'key_unwrap' | 'tampered' | 'misconfigured';
 }
 
 export interface AuditVerificationFailed extends ErrorBase<
@@ -127,10 +131,10 @@ export type PalisadeError =
   | RedactionFailed
   | Overloaded
   | SubscriptionFailed
+  | ProjectionFailed
   | Closed
   | SecretNotFound
   | SecretBackendFailed
-  | CryptoFailed
   | AuditVerificationFailed;
 
 export type ErrorCode = PalisadeError['code'];
@@ -275,6 +279,22 @@ export const subscriptionFailed = (subscriber: string, what: string): Subscripti
   subscriber,
 });
 
+/** `what` names positions, event types and paths only, never state or event values. */
+export const projectionFailed = (
+  projection: string,
+  version: number,
+  reason: ProjectionFailureReason,
+  what: string,
+): ProjectionFailed => ({
+  _tag: 'ProjectionFailed',
+  code: 'PALISADE_PROJECTION_FAILED',
+  message: `projection '${projection}' version ${version} failed (${reason}): ${what}`,
+  retryable: reason === 'conflict',
+  projection,
+  version,
+  reason,
+});
+
 export const closed = (resource: string): Closed => ({
   _tag: 'Closed',
   code: 'PALISADE_CLOSED',
@@ -308,15 +328,6 @@ export const secretBackendFailed = (
   retryable: reason === 'unreachable',
   backend,
   secret,
-  reason,
-});
-
-/** `what` names the key or event id and the step, never key material or content. */
-export const cryptoFailed = (reason: CryptoFailed['reason'], what: string): CryptoFailed => ({
-  _tag: 'CryptoFailed',
-  code: 'PALISADE_CRYPTO_FAILED',
-  message: `encryption failed (${reason}): ${what}`,
-  retryable: false,
   reason,
 });
 

@@ -30,7 +30,16 @@ import {
 } from './errors.js';
 import type { EventId } from './ids.js';
 import { ReadableStreamId, StreamId, SystemStreamId, type TenantId } from './ids.js';
-import type { AppendObserver, AppendPipeline, ReadTransform, StorageAdapter, TenantStorage } from './ports.js';
+import type {
+  AppendObserver,
+  AppendPipeline,
+  ExpirySummary,
+  PurgeBatch,
+  ReadTransform,
+  StorageAdapter,
+  TenantStorage,
+} from './ports.js';
+import { stateStorageOf, TenantStateStore } from './projections/state-store.js';
 import { startSubscription, type Subscription, type SubscriptionOptions } from './subscription.js';
 
 export interface EventStoreLimits {
@@ -318,6 +327,59 @@ export class TenantEventStore {
     );
   }
 
+  /** The tenant's projection state and snapshots (see `docs/projections.md`). */
+  get states(): TenantStateStore {
+    return new TenantStateStore(this.scope, this.deps.storage.name, this.deps.isClosing);
+  }
+
+  /**
+   * Deletes up to `limit` of the tenant's events recorded before `before`, oldest
+   * first, outside the `keep` streams, and marks the projections and snapshots
+   * that reflected them. For the retention purge (`docs/retention.md`), which
+   * also records each batch in `$purges`.
+   */
+  purgeExpired(options: {
+    readonly before: Date;
+    readonly limit: number;
+    readonly keep: readonly StreamId[];
+  }): TE.TaskEither<ReadError, PurgeBatch> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      TE.chainW((storage) =>
+        storage.purgeExpired({
+          before: options.before.toISOString(),
+          limit: options.limit,
+          keep: options.keep,
+          purgedAt: new Date().toISOString(),
+        }),
+      ),
+    );
+  }
+
+  /** What `purgeExpired` would delete: totals and the first `limit` streams. Deletes nothing. */
+  summarizeExpired(options: {
+    readonly before: Date;
+    readonly keep: readonly StreamId[];
+    readonly limit: number;
+  }): TE.TaskEither<ReadError, ExpirySummary> {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      TE.chainW((storage) =>
+        storage.summarizeExpired({
+          before: options.before.toISOString(),
+          keep: options.keep,
+          limit: options.limit,
+        }),
+      ),
+    );
+  }
+
   private guardOpen<Err>(): TE.TaskEither<Err | ReturnType<typeof closed>, void> {
     return this.deps.isClosing() ? TE.left(closed('event store')) : TE.right(undefined);
   }
@@ -373,6 +435,16 @@ export class TenantEventStore {
     return E.right(prepared);
   }
 }
+
+const decodePurgeLimit = (limit: number): E.Either<InvalidInput, void> =>
+  Number.isSafeInteger(limit) && limit >= 1 && limit <= MAX_READ_LIMIT
+    ? E.right(undefined)
+    : E.left(invalidAt('options.limit', `must be an integer from 1 to ${MAX_READ_LIMIT}`));
+
+const checkDate = (date: Date): E.Either<InvalidInput, void> =>
+  date instanceof Date && !Number.isNaN(date.getTime())
+    ? E.right(undefined)
+    : E.left(invalidAt('options.before', 'must be a valid date'));
 
 /** The same tenant storage with every read passed through `reader`. */
 const readThrough = (scope: TenantStorage, reader: ReadTransform): TenantStorage => ({

@@ -7,6 +7,7 @@ export {
   SubscriberId,
   SystemStreamId,
   TenantId,
+  type TenantIdBrand,
   categoryOf,
   isSystemStream,
   systemStream,
@@ -28,6 +29,37 @@ export {
 } from './event-store.js';
 export type { Subscription, SubscriptionEnd, SubscriptionOptions } from './subscription.js';
 export { createMemoryStorage, memoryStoragePlugin } from './memory-storage.js';
+export { ProjectionName, TenantStateStore, stateStorageOf } from './projections/state-store.js';
+export {
+  applyEvents,
+  defineProjection,
+  type Projection,
+  type ProjectionDefinition,
+  type ProjectionHandler,
+} from './projections/projection.js';
+export {
+  TenantProjections,
+  projectionsFor,
+  type CatchUpResult,
+  type ProjectionError,
+  type ProjectionView,
+  type RebuildResult,
+} from './projections/tenant-projections.js';
+export { InlineProjections, type InlineAppendResult, type InlineOutcome } from './projections/inline.js';
+export {
+  startAsyncProjection,
+  type AsyncProjection,
+  type AsyncProjectionEnd,
+  type AsyncProjectionOptions,
+} from './projections/async.js';
+export {
+  everyNEvents,
+  loadAggregate,
+  neverSnapshot,
+  type AggregateView,
+  type LoadAggregateOptions,
+  type SnapshotPolicy,
+} from './projections/snapshots.js';
 export {
   CONFIG_FILE_NAMES,
   PalisadeConfig,
@@ -78,6 +110,25 @@ export {
   type SecretBinding,
 } from './secrets/config-loader.js';
 export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';
+export {
+  RetentionSection,
+  retentionSettings,
+  DEFAULT_PURGE_BATCH_SIZE,
+  DEFAULT_PURGE_INTERVAL_MS,
+  MAX_PURGE_BATCH_SIZE,
+  type RetentionLookup,
+  type RetentionSettings,
+} from './retention/settings.js';
+export {
+  purgeTenant,
+  PURGES_STREAM,
+  EVENTS_PURGED,
+  MAX_LISTED_STREAMS,
+  type PurgeError,
+  type PurgeOptions as TenantPurgeOptions,
+  type PurgeReport,
+} from './retention/purge.js';
+export { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';
 export {
   KeyRef,
   WrappedKeyCodec,

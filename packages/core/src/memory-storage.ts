@@ -6,17 +6,24 @@ import type { RecordedEvent, StreamInfo } from './event.js';
 import { closed } from './errors.js';
 import type { EventId, StreamId, SubscriberId, TenantId } from './ids.js';
 import { AppendNotifier } from './notifier.js';
-import type { StorageAdapter, StoragePlugin, TenantStorage } from './ports.js';
+import type { PurgedStream, StateKey, StorageAdapter, StoragePlugin, StoredState, TenantStorage } from './ports.js';
 
 interface StoredEvent extends RecordedEvent {
   readonly contentHash: string;
 }
 
+/** A purged event leaves a hole, so that positions and versions stay array indexes. */
+type Slot = StoredEvent | undefined;
+
 interface TenantData {
-  readonly log: StoredEvent[];
-  readonly streams: Map<StreamId, StoredEvent[]>;
+  readonly log: Slot[];
+  readonly streams: Map<StreamId, Slot[]>;
   readonly byId: Map<EventId, StoredEvent>;
   readonly checkpoints: Map<SubscriberId, number>;
+  readonly states: Map<string, StoredState & { readonly key: StateKey }>;
+  readonly active: Map<string, number>;
+  /** Index in `log` below which every slot is a hole: reads and purges start here. */
+  head: number;
 }
 
 /**
@@ -31,7 +38,15 @@ export const createMemoryStorage = (): StorageAdapter => {
   const dataOf = (tenant: TenantId): TenantData => {
     let data = tenants.get(tenant);
     if (data === undefined) {
-      data = { log: [], streams: new Map(), byId: new Map(), checkpoints: new Map() };
+      data = {
+        log: [],
+        streams: new Map(),
+        byId: new Map(),
+        checkpoints: new Map(),
+        states: new Map(),
+        active: new Map(),
+        head: 0,
+      };
       tenants.set(tenant, data);
     }
     return data;
@@ -92,16 +107,32 @@ export const createMemoryStorage = (): StorageAdapter => {
       later(() => {
         const list = tenants.get(tenant)?.streams.get(stream) ?? [];
         if (direction === 'forwards') {
-          const start = fromVersion ?? 0;
-          return list.slice(start, start + limit).map(toRecorded);
+          const out: RecordedEvent[] = [];
+          for (let v = fromVersion ?? 0; v < list.length && out.length < limit; v++) {
+            const e = list[v];
+            if (e !== undefined) out.push(toRecorded(e));
+          }
+          return out;
         }
         const start = Math.min(fromVersion ?? list.length - 1, list.length - 1);
         const out: RecordedEvent[] = [];
-        for (let v = start; v >= 0 && out.length < limit; v--) out.push(toRecorded(list[v]!));
+        for (let v = start; v >= 0 && out.length < limit; v--) {
+          const e = list[v];
+          if (e !== undefined) out.push(toRecorded(e));
+        }
         return out;
       }),
     readLog: ({ after, limit }) =>
-      later(() => (tenants.get(tenant)?.log ?? []).slice(after, after + limit).map(toRecorded)),
+      later(() => {
+        const data = tenants.get(tenant);
+        if (data === undefined) return [];
+        const out: RecordedEvent[] = [];
+        for (let i = Math.max(after, data.head); i < data.log.length && out.length < limit; i++) {
+          const e = data.log[i];
+          if (e !== undefined) out.push(toRecorded(e));
+        }
+        return out;
+      }),
     streamVersion: (stream) =>
       later(() => {
         const list = tenants.get(tenant)?.streams.get(stream);
@@ -109,7 +140,7 @@ export const createMemoryStorage = (): StorageAdapter => {
       }),
     listStreams: ({ prefix, after, limit }) =>
       later(() => {
-        const streams = tenants.get(tenant)?.streams ?? new Map<StreamId, StoredEvent[]>();
+        const streams = tenants.get(tenant)?.streams ?? new Map<StreamId, Slot[]>();
         const out: StreamInfo[] = [];
         for (const id of [...streams.keys()].sort(compareCodeUnits)) {
           if (!id.startsWith(prefix) || (after !== null && id <= after)) continue;
@@ -122,6 +153,86 @@ export const createMemoryStorage = (): StorageAdapter => {
     saveCheckpoint: (subscriber, position) =>
       later(() => {
         dataOf(tenant).checkpoints.set(subscriber, position);
+      }),
+    loadState: (key) =>
+      later(() => {
+        const row = tenants.get(tenant)?.states.get(stateId(key));
+        return row === undefined ? null : copyState(row);
+      }),
+    saveState: (key, write, expectedRevision) =>
+      later(() => {
+        const states = dataOf(tenant).states;
+        const id = stateId(key);
+        const current = states.get(id)?.revision ?? null;
+        if (current !== expectedRevision) return null;
+        const revision = (current ?? 0) + 1;
+        states.set(id, {
+          key,
+          state: JSON.parse(JSON.stringify(write.state)) as StoredState['state'],
+          position: write.position,
+          purgedAt: write.purgedAt,
+          revision,
+          updatedAt: new Date().toISOString(),
+        });
+        return revision;
+      }),
+    deleteStates: (kind, name, version) =>
+      later(() => {
+        const states = tenants.get(tenant)?.states;
+        if (states === undefined) return 0;
+        let deleted = 0;
+        for (const [id, row] of states) {
+          if (row.key.kind === kind && row.key.name === name && row.key.version === version) {
+            states.delete(id);
+            deleted++;
+          }
+        }
+        return deleted;
+      }),
+    loadActiveVersion: (name) => later(() => tenants.get(tenant)?.active.get(name) ?? null),
+    switchActiveVersion: (name, from, to) =>
+      later(() => {
+        const active = dataOf(tenant).active;
+        if ((active.get(name) ?? null) !== from) return false;
+        active.set(name, to);
+        return true;
+      }),
+    purgeExpired: ({ before, limit, keep, purgedAt }) =>
+      later(() => {
+        const data = tenants.get(tenant);
+        if (data === undefined) return { deleted: 0, streams: [], marked: 0 };
+        const victims = expired(data, before, keep, limit);
+        const perStream = new Map<StreamId, { events: number; throughVersion: number }>();
+        for (const e of victims) {
+          data.log[e.position - 1] = undefined;
+          data.streams.get(e.stream)![e.version] = undefined;
+          data.byId.delete(e.id);
+          const s = perStream.get(e.stream) ?? { events: 0, throughVersion: -1 };
+          perStream.set(e.stream, { events: s.events + 1, throughVersion: Math.max(s.throughVersion, e.version) });
+        }
+        while (data.head < data.log.length && data.log[data.head] === undefined) data.head++;
+        let marked = 0;
+        if (victims.length > 0) {
+          for (const [id, row] of data.states) {
+            const hit = row.key.kind === 'projection' || perStream.has(row.key.key as StreamId);
+            if (!hit || row.purgedAt !== null) continue;
+            data.states.set(id, { ...row, purgedAt, revision: row.revision + 1, updatedAt: new Date().toISOString() });
+            marked++;
+          }
+        }
+        return { deleted: victims.length, streams: summarize(perStream), marked };
+      }),
+    summarizeExpired: ({ before, keep, limit }) =>
+      later(() => {
+        const data = tenants.get(tenant);
+        if (data === undefined) return { events: 0, streamCount: 0, streams: [] };
+        const victims = expired(data, before, keep, Number.MAX_SAFE_INTEGER);
+        const perStream = new Map<StreamId, { events: number; throughVersion: number }>();
+        for (const e of victims) {
+          const s = perStream.get(e.stream) ?? { events: 0, throughVersion: -1 };
+          perStream.set(e.stream, { events: s.events + 1, throughVersion: Math.max(s.throughVersion, e.version) });
+        }
+        return { events: victims.length, streamCount: perStream.size, streams: summarize(perStream).slice(0, limit) };
       }),
   });
 
@@ -136,6 +247,31 @@ export const createMemoryStorage = (): StorageAdapter => {
     },
   };
 };
+
+/**
+ * Events recorded before `before`, outside the `keep` streams, oldest first.
+ * One process appends here, so position order is time order: no sort needed.
+ */
+const expired = (data: TenantData, before: string, keep: readonly StreamId[], limit: number): StoredEvent[] => {
+  const out: StoredEvent[] = [];
+  for (let i = data.head; i < data.log.length && out.length < limit; i++) {
+    const e = data.log[i];
+    if (e !== undefined && e.recordedAt < before && !keep.includes(e.stream)) out.push(e);
+  }
+  return out;
+};
+
+const summarize = (perStream: Map<StreamId, { events: number; throughVersion: number }>): PurgedStream[] =>
+  [...perStream.entries()]
+    .sort(([a], [b]) => compareCodeUnits(a, b))
+    .map(([stream, s]) => ({ stream, events: s.events, throughVersion: s.throughVersion }));
+
+const stateId = (key: StateKey): string => JSON.stringify([key.kind, key.name, key.version, key.key]);
+
+const copyState = ({ key: _key, ...row }: StoredState & { readonly key: StateKey }): StoredState => ({
+  ...row,
+  state: JSON.parse(JSON.stringify(row.state)) as StoredState['state'],
+});
 
 const toRecorded = ({ contentHash: _hash, ...event }: StoredEvent): RecordedEvent => event;
 

@@ -6,7 +6,13 @@ import { EventStore } from './event-store.js';
 import { systemStream, type TenantId } from './ids.js';
 import { createMemoryKeyStore, type KeyRef } from './key-store.js';
 import { createMemoryStorage } from './memory-storage.js';
-import type { AppendObserver, AppendOutcome, AppendPipeline, ReadTransform } from './ports.js';
+import {
+  composePipelines,
+  type AppendObserver,
+  type AppendOutcome,
+  type AppendPipeline,
+  type ReadTransform,
+} from './ports.js';
 import { asPromises } from './promises.js';
 
 const acmeId = 'acme' as TenantId;
@@ -154,3 +160,28 @@ describe('the memory key store', () => {
 const vi_waitFor = async (done: () => boolean): Promise<void> => {
   for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
 };
+
+describe('composePipelines', () => {
+  it('runs stages in order, stops at the first refusal, and closes every stage', async () => {
+    const closed: string[] = [];
+    const stage = (name: string): AppendPipeline => ({
+      process: (_c, events) =>
+        TE.right(events.map((e) => ({ ...e, data: `${typeof e.data === 'string' ? e.data : ''}${name}` }))),
+      close: () => {
+        closed.push(name);
+        return Promise.resolve();
+      },
+    });
+    const refuse: AppendPipeline = { process: () => TE.left(policyBlocked([{ detector: 'd', path: 'data' }])) };
+    const store = new EventStore(createMemoryStorage(), { pipeline: composePipelines(stage('a'), stage('b')) });
+    const acme = asPromises(store.forTenant(acmeId));
+    await acme.appendToStream('s-1', [{ type: 'E', data: '' }]);
+    expect((await acme.readStream('s-1'))[0]!.data).toBe('ab');
+    await store.close();
+    expect(closed).toEqual(['a', 'b']);
+    const refusing = new EventStore(createMemoryStorage(), { pipeline: composePipelines(refuse, stage('c')) });
+    const r = await refusing.forTenant(acmeId).appendToStream('s-1', [{ type: 'E', data: '' }])();
+    expect(E.isLeft(r) && r.left._tag).toBe('PolicyBlocked');
+    await refusing.close();
+  });
+});

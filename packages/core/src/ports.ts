@@ -9,6 +9,7 @@ import type {
   RecordedEvent,
   StreamInfo,
 } from './event.js';
+import type { JsonValue } from './json.js';
 import type {
   AppendError,
   Closed,
@@ -30,7 +31,7 @@ import type { TenantEventStore } from './event-store.js';
 export type StorageError = StorageUnavailable | Closed;
 export type StorageAppendError = StorageError | WrongExpectedVersion | DuplicateEventId;
 
-export interface TenantStorage {
+export interface TenantStorage extends Partial<TenantStateStorage> {
   readonly tenant: TenantId;
   /**
    * Writes all events or none. Must check `expected` and event-id retries with
@@ -65,6 +66,120 @@ export interface TenantStorage {
   }): TE.TaskEither<StorageError, readonly StreamInfo[]>;
   loadCheckpoint(subscriber: SubscriberId): TE.TaskEither<StorageError, number | null>;
   saveCheckpoint(subscriber: SubscriberId, position: number): TE.TaskEither<StorageError, void>;
+}
+
+/**
+ * The state store and retention methods of a tenant's storage. Every adapter
+ * must implement them, and the conformance suite checks them. They are optional
+ * on `TenantStorage` only so that an adapter written before them still
+ * compiles: on such an adapter, projections, snapshots and purges fail with
+ * `StorageUnavailable` ("does not support ..."), and the conformance suite says so.
+ */
+export interface TenantStateStorage {
+  /*
+   * The state store: projection state and snapshots, with the position each one
+   * reflects (its checkpoint) in the same row, so state and checkpoint always
+   * move together. Rows are keyed by (tenant, kind, name, version, key).
+   */
+
+  /** The row under `key`, or null. */
+  loadState(key: StateKey): TE.TaskEither<StorageError, StoredState | null>;
+  /**
+   * Writes the row if its stored revision equals `expectedRevision` (null: the
+   * row must not exist), and returns the new revision (`expectedRevision + 1`,
+   * or 1 for a new row); returns null, writing nothing, when the revision differs.
+   */
+  saveState(
+    key: StateKey,
+    write: StateWrite,
+    expectedRevision: number | null,
+  ): TE.TaskEither<StorageError, number | null>;
+  /** Deletes every row of one (kind, name, version), any key; returns how many went. */
+  deleteStates(kind: StateKind, name: string, version: number): TE.TaskEither<StorageError, number>;
+  /** The version of projection `name` that readers read, or null when none was activated. */
+  loadActiveVersion(name: string): TE.TaskEither<StorageError, number | null>;
+  /**
+   * Makes `to` the active version if the active version is still `from` (null:
+   * none yet), atomically; returns false, changing nothing, when it is not.
+   */
+  switchActiveVersion(name: string, from: number | null, to: number): TE.TaskEither<StorageError, boolean>;
+
+  /**
+   * Retention. Deletes, in one transaction, up to `limit` of this tenant's events
+   * recorded before `before` (oldest first), except those in the `keep` streams,
+   * and in the same transaction marks what now reflects deleted events: every
+   * `projection` row of the tenant and the `snapshot` rows keyed by a stream that
+   * lost events, when not marked yet, get `purgedAt` and a new revision. Streams
+   * keep their version. Must be safe to run from several processes at once: two
+   * concurrent calls never both count one event. An adapter may delete by
+   * partition or let the backend expire rows (a TTL index) as long as what it
+   * reports is what went.
+   */
+  purgeExpired(options: PurgeOptions): TE.TaskEither<StorageError, PurgeBatch>;
+  /** What `purgeExpired` would delete, without deleting: totals, and the first `limit` streams by id. */
+  summarizeExpired(options: {
+    readonly before: string;
+    readonly keep: readonly StreamId[];
+    readonly limit: number;
+  }): TE.TaskEither<StorageError, ExpirySummary>;
+}
+
+/** `projection`: a projection's state (key `''`); `snapshot`: one stream's state (key: the stream id). */
+export type StateKind = 'projection' | 'snapshot';
+
+export interface StateKey {
+  readonly kind: StateKind;
+  /** The projection's name, 1 to 128 characters. */
+  readonly name: string;
+  /** The projection's version: rows of two versions never mix. */
+  readonly version: number;
+  /** `''` for a projection, the stream id for a snapshot. */
+  readonly key: string;
+}
+
+export interface StateWrite {
+  readonly state: JsonValue;
+  /** What the state reflects: a tenant-log position (projection) or a stream version (snapshot). */
+  readonly position: number;
+  /** ISO-8601 time at which events this state reflects were purged, or null. */
+  readonly purgedAt: string | null;
+}
+
+export interface StoredState extends StateWrite {
+  /** Bumped by every write and every purge mark; the optimistic-concurrency token. */
+  readonly revision: number;
+  readonly updatedAt: string;
+}
+
+export interface PurgeOptions {
+  /** ISO-8601 UTC: events recorded strictly before this go. */
+  readonly before: string;
+  readonly limit: number;
+  /** Streams never purged by this call (the `$purges` record itself). */
+  readonly keep: readonly StreamId[];
+  /** The time written to `purgedAt` of marked rows. */
+  readonly purgedAt: string;
+}
+
+export interface PurgedStream {
+  readonly stream: StreamId;
+  readonly events: number;
+  /** The highest version deleted from the stream in this call. */
+  readonly throughVersion: number;
+}
+
+export interface PurgeBatch {
+  readonly deleted: number;
+  /** Per stream, in stream id order. */
+  readonly streams: readonly PurgedStream[];
+  /** State rows newly marked (projections and snapshots). */
+  readonly marked: number;
+}
+
+export interface ExpirySummary {
+  readonly events: number;
+  readonly streamCount: number;
+  readonly streams: readonly PurgedStream[];
 }
 
 export interface StorageAdapter {
@@ -156,3 +271,19 @@ export interface AppendObserver {
 export interface ReadTransform {
   read(tenant: TenantId, events: readonly RecordedEvent[]): TE.TaskEither<StorageError, readonly RecordedEvent[]>;
 }
+
+/** Runs pipelines in order (redaction, then encryption): each gets what the one before produced. */
+export const composePipelines = (...stages: readonly AppendPipeline[]): AppendPipeline => ({
+  process: (context, events) => async () => {
+    let current: readonly NewEvent[] = events;
+    for (const stage of stages) {
+      const result = await stage.process(context, current)();
+      if (result._tag === 'Left') return result;
+      current = result.right;
+    }
+    return { _tag: 'Right', right: current };
+  },
+  close: async () => {
+    for (const stage of stages) await stage.close?.();
+  },
+});

@@ -13,6 +13,8 @@ import { EventStore, type EventStoreOptions, type TenantEventStore } from './eve
 import type { TenantId } from './ids.js';
 import { memoryStoragePlugin } from './memory-storage.js';
 import type { AnyStoragePlugin, AppendObserver, AppendPipeline, ReadTransform, StorageAdapter } from './ports.js';
+import { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';
+import { retentionSettings, type RetentionLookup } from './retention/settings.js';
 
 /** DI tokens. Always injected by name (`@inject(Tokens.X)`): our toolchains emit no decorator metadata. */
 export const Tokens = {
@@ -53,6 +55,18 @@ export interface Runtime {
   /** The runtime's own child container; register request-scoped services in children of it. */
   readonly container: DependencyContainer;
   forTenant(tenant: TenantId): TenantEventStore;
+  /**
+   * Starts the background retention purge with the config's `retention`
+   * section. `tenants` adds tenants to the ones the config names (e.g. from a
+   * tenant registry, for `default_days`); `retentionFor` replaces the config's
+   * lookup (e.g. with the data policy's `retention_days`). Stopped by `close()`.
+   */
+  startRetention(options?: {
+    readonly tenants?: () => readonly TenantId[] | Promise<readonly TenantId[]>;
+    readonly retentionFor?: RetentionLookup;
+    readonly onReport?: RetentionPurgerOptions['onReport'];
+    readonly onError?: RetentionPurgerOptions['onError'];
+  }): RetentionPurger;
   close(): Promise<void>;
 }
 
@@ -95,12 +109,28 @@ export const createRuntime = (
       container.register(Tokens.EventStoreOptions, { useValue: storeOptions });
       container.registerSingleton(Tokens.EventStore, InjectedEventStore);
       const store = container.resolve<EventStore>(Tokens.EventStore);
+      const purgers: RetentionPurger[] = [];
       return {
         config,
         store,
         container,
         forTenant: (tenant: TenantId) => store.forTenant(tenant),
+        startRetention: (retention = {}) => {
+          const settings = retentionSettings(config);
+          const purger = startRetentionPurger({
+            store,
+            tenants: async () => [...new Set([...settings.tenants, ...((await retention.tenants?.()) ?? [])])],
+            retentionFor: retention.retentionFor ?? settings.retentionFor,
+            intervalMs: settings.intervalMs,
+            batchSize: settings.batchSize,
+            ...(retention.onReport !== undefined ? { onReport: retention.onReport } : {}),
+            ...(retention.onError !== undefined ? { onError: retention.onError } : {}),
+          });
+          purgers.push(purger);
+          return purger;
+        },
         close: async () => {
+          await Promise.all(purgers.map((p) => p.stop()));
           await store.close();
           await container.dispose();
         },

@@ -20,6 +20,12 @@ detectorContract(compiled({ id: 'ticket_ref', pattern: '\\bTCK-\\d{6}\\b', hints
   negatives: ['TCK-12345', 'TCK-1234567', 'tck-123456', 'XTCK-123456'],
 });
 
+detectorContract(compiled({ id: 'badge', pattern: 'BDG\\d{4}\\b', hints: ['bdg'], type: 'badge_number' }), {
+  positives: ['BDG1234'],
+  negatives: ['BDG123', 'bdg1234'],
+  types: ['badge_number'],
+});
+
 describe('compileRegexDetector', () => {
   it('compiles a safe pattern into a detector with the given type, hints and confidence', () => {
     const d = compiled({

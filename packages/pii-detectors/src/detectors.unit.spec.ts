@@ -21,6 +21,8 @@ const found = (detector: { find(t: string): readonly { start: number; end: numbe
 detectorContract(email, {
   positives: [
     'bob@example.com',
+    'zoë.müller@exämple.de',
+    '用户@例子.广告',
     'first.last+tag@mail.example.co.uk',
     'a_b%c-d@sub-domain.example.org',
     ...samplePositives('email', 5),

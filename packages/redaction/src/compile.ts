@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
-import { configInvalid, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
+import { configInvalid, TenantId, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
 import type { DetectorRegistry } from './detector-modules.js';
 import {
   mergePolicies,
@@ -40,8 +40,11 @@ export interface CompiledPolicy {
 export type CompileCustomDetector = (spec: CustomDetector) => E.Either<readonly Issue[], Detector>;
 
 export interface PolicySet {
-  /** The policy for one event: default, then tenant, then workflow, then the tenant's workflow overrides. */
-  policyFor(tenant: string, workflow: string | undefined): CompiledPolicy;
+  /**
+   * The policy for one event: default, then tenant, then workflow, then the
+   * tenant's workflow overrides; or why that combination cannot be compiled.
+   */
+  policyFor(tenant: string, workflow: string | undefined): E.Either<string, CompiledPolicy>;
 }
 
 export const DEFAULT_MIN_CONFIDENCE = 0.5;
@@ -86,7 +89,13 @@ export const compilePolicySet = (
     check(mergePolicies(base, w.data_policy), w.data_policy, `workflows.${name}.data_policy`);
   }
   for (const [tenant, section] of Object.entries(config.tenants ?? {})) {
-    checkName(tenant, `tenants.${tenant}`, issues);
+    if (E.isLeft(TenantId.decode(tenant))) {
+      // A tenant key that no tenant id can equal would be an override that never applies.
+      issues.push({
+        path: `tenants.${tenant}`,
+        message: "is not a tenant id: 1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or digit",
+      });
+    }
     const tenantPolicy = mergePolicies(base, section.data_policy);
     check(tenantPolicy, section.data_policy, `tenants.${tenant}.data_policy`);
     for (const [name, w] of Object.entries(section.workflows ?? {})) {
@@ -118,7 +127,7 @@ export const compilePolicySet = (
         tenantWorkflow === undefined ? null : workflow,
       ]);
       const cached = cache.get(key);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) return E.right(cached);
       const merged = mergePolicies(
         mergePolicies(mergePolicies(base, tenantSection?.data_policy), globalWorkflow?.data_policy),
         tenantWorkflow?.data_policy,
@@ -132,11 +141,10 @@ export const compilePolicySet = (
         'data_policy',
         compileIssues,
       );
-      // Every layer was checked above; a combination cannot add a new kind of problem.
-      if (compileIssues.length > 0)
-        throw new Error(`policy combination failed to compile: ${compileIssues[0]!.message}`);
+      // Every layer was checked above, so a combination should not fail; if one does, its events fail closed.
+      if (compileIssues.length > 0) return E.left(compileIssues.map((i) => `${i.path}: ${i.message}`).join('; '));
       cache.set(key, compiled);
-      return compiled;
+      return E.right(compiled);
     },
   });
 };
@@ -263,7 +271,12 @@ const compilePolicy = (
   });
   const usesHash =
     fields.some((f) => f.mode === 'hash') || detectors.some((d) => d.mode === 'hash' && d.action === 'redact');
-  if (usesHash && !hasHashKey) {
+  // Any mention of hash needs a key, even for a detector this layer does not enable: a later layer may enable it.
+  const mentionsHash =
+    policy.redaction_mode === 'hash' ||
+    Object.values(modes).includes('hash') ||
+    (policy.pii_fields ?? []).some((f) => typeof f !== 'string' && f.mode === 'hash');
+  if ((usesHash || mentionsHash) && !hasHashKey) {
     issues.push({
       path,
       message: 'uses hash mode, but redaction.hash_keys is not configured (hashes are always keyed)',

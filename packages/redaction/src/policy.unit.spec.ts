@@ -63,6 +63,11 @@ describe('data policy config', () => {
     ).toBe('tenants.acme.extra');
   });
 
+  it('refuses tenant keys that are not tenant ids', async () => {
+    const e = await configError({ tenants: { Acme: { data_policy: {} }, globex: {} } });
+    expect(paths(e)).toEqual(['tenants.Acme']);
+  });
+
   it('names wrong types and values', async () => {
     const e = await configError({
       data_policy: { redaction_mode: 'shred', actions: { email: 'explode' }, min_confidence: 2 },
@@ -76,7 +81,7 @@ describe('data policy config', () => {
 
   it('refuses unknown detectors wherever they are named', async () => {
     const e = await configError({
-      data_policy: { pii_detectors: ['email', 'passport'], modes: { pasport: 'hash' } },
+      data_policy: { pii_detectors: ['email', 'passport'], modes: { pasport: 'remove' } },
       tenants: { acme: { data_policy: { actions: { nope: 'block' } } } },
     });
     expect(paths(e)).toEqual([

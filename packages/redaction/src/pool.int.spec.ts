@@ -161,6 +161,13 @@ describe('redaction pool', () => {
     }
   });
 
+  it('refuses events that are not JSON with the same InvalidInput in both modes', async () => {
+    const bad = [{ type: 'T', data: { when: new Date(0) } as unknown as JsonValue }];
+    const [a, b] = await Promise.all([pool.redact('acme', bad)(), inThread.redact('acme', bad)()]);
+    expect(a).toEqual(b);
+    expect(E.isLeft(a) && a.left).toMatchObject({ _tag: 'InvalidInput', issues: [{ path: 'events.0.data' }] });
+  });
+
   it('refuses appends after close', async () => {
     const p = await createRedactionPool({ config, workers: 1, builtInDetectors: false })();
     if (E.isLeft(p)) throw new Error('refused');

@@ -47,6 +47,8 @@ export interface RedactionServiceOptions {
   readonly builtInDetectors?: boolean;
   /** Override `redaction.mode`. */
   readonly mode?: 'pool' | 'in_thread';
+  /** The mode when neither `mode` nor `redaction.mode` says; default `pool`. A one-shot CLI process prefers `in_thread`. */
+  readonly defaultMode?: 'pool' | 'in_thread';
   /** Override `redaction.workers`. */
   readonly workers?: number;
   /** Override `redaction.max_queue`. */
@@ -96,7 +98,7 @@ const settingsFrom = (options: RedactionServiceOptions): E.Either<ConfigInvalid,
       builtInDetectors: options.builtInDetectors ?? true,
       eventBudgetMs: options.eventBudgetMs ?? section.event_budget_ms ?? DEFAULTS.eventBudgetMs,
     },
-    mode: options.mode ?? section.mode ?? 'pool',
+    mode: options.mode ?? section.mode ?? options.defaultMode ?? 'pool',
     workers: options.workers ?? section.workers ?? availableParallelism(),
     maxQueue: options.maxQueue ?? section.max_queue ?? DEFAULTS.maxQueue,
     batchSize: options.batchSize ?? section.batch_size ?? DEFAULTS.batchSize,
@@ -206,11 +208,13 @@ const createPool = (settings: Settings): RedactionService => {
     mode: 'pool',
     redact: (tenant, events) => async () => {
       if (isClosed) return E.left(closed('redaction'));
+      // Decoded here too, so bad input is the same InvalidInput as in-thread, and never reaches a worker.
+      const decoded = decodeEvents(events);
+      if (E.isLeft(decoded)) return decoded;
       const pool = await start();
       const chunks: RedactTask[] = [];
-      for (let offset = 0; offset < events.length; offset += settings.batchSize) {
-        // Decoded by the worker, which answers a malformed event with a protocol failure.
-        chunks.push({ tenant, offset, events: events.slice(offset, offset + settings.batchSize) as NewEvent[] });
+      for (let offset = 0; offset < decoded.right.length; offset += settings.batchSize) {
+        chunks.push({ tenant, offset, events: decoded.right.slice(offset, offset + settings.batchSize) });
       }
       // Refuse before queueing anything when the chunks cannot all fit: workers take `workers` at once, the queue the rest.
       if (pool.queueSize + chunks.length > settings.maxQueue + settings.workers) {

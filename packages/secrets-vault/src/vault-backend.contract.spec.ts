@@ -108,14 +108,15 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
   it('background renewal keeps an idle token alive past its TTL (real clock, no lookups in between)', async () => {
     const live = await new ContractVault().start();
     try {
-      const token = live.createToken({ ttlSeconds: 3, renewable: true });
+      const token = live.createToken({ ttlSeconds: 6, renewable: true });
       live.put('idle/x', { value: 'idle-read-value' });
       const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.3 });
       open.push(b);
       const first = await b.lookup({ name: 'idle/x' })();
       expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
-      // Idle for longer than the 3 s TTL: only the timer can have kept the token valid.
-      await new Promise((r) => setTimeout(r, 4_000));
+      // Idle for longer than the 6 s TTL: only the timer can have kept the token valid.
+      // (A generous TTL: a busy CI machine delays timers by seconds.)
+      await new Promise((r) => setTimeout(r, 7_000));
       expect(b.authStats.renewals).toBeGreaterThanOrEqual(2);
       expect(live.stats.renewals).toBe(b.authStats.renewals);
       const after = await b.lookup({ name: 'idle/x' })();

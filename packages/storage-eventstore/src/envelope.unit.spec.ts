@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { binaryEvent, jsonEvent } from '@eventstore/db-client';
 import type { EventId, EventType, JsonObject, JsonValue, PreparedEvent, StreamId, TenantId } from '@palisade/core';
 import {
   decodeCheckpoint,
@@ -136,6 +137,16 @@ describe('EventStoreDB log records', () => {
     );
     expect(new TextDecoder().decode(linkTo(log, 12).data)).toBe('12@~log-acme');
     expect(linkTo(log, 12).type).toBe('$>');
+  });
+
+  it("builds the same event the client's own helpers build", () => {
+    const [record] = planLogEvents([prepared(3, { total: 10 }, { actor: 'a' })], 'order-1' as StreamId, null, at);
+    expect(jsonEvent({ id: record!.id, type: record!.type, data: { total: 10 }, metadata: record!.metadata })).toEqual(
+      record,
+    );
+    const link = binaryEvent({ ...linkTo(log, 7), id: uuid(9) });
+    expect(link).toMatchObject({ id: uuid(9), contentType: 'application/octet-stream', type: '$>' });
+    expect(new TextDecoder().decode(link.data)).toBe('7@~log-acme');
   });
 
   it('decodes checkpoint, cursor and stream-list records, refusing malformed ones', () => {

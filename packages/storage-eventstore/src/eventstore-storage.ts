@@ -86,8 +86,9 @@ class EventStoreStorage implements StorageAdapter {
   readonly name = ADAPTER;
   private readonly notifier = new AppendNotifier();
   private readonly live = new Map<TenantId, { subscription: StreamSubscription | null; listeners: number }>();
-  /** One mirroring pass per tenant at a time in this process: concurrent callers share it. */
-  private readonly mirroring = new Map<TenantId, Promise<E.Either<StorageError, void>>>();
+  /** The mirroring pass running per tenant in this process, and the one queued behind it. */
+  private readonly mirrorRunning = new Map<TenantId, Promise<E.Either<StorageError, void>>>();
+  private readonly mirrorQueued = new Map<TenantId, Promise<E.Either<StorageError, void>>>();
   private readonly names: StreamNames;
   private isClosed = false;
 
@@ -119,7 +120,10 @@ class EventStoreStorage implements StorageAdapter {
             if (r.event === undefined || r.link === undefined) continue;
             const decoded = decodeLogEvent(r.event, tenant, this.names.log(tenant));
             if (E.isLeft(decoded)) return decoded;
-            if (decoded.right.stream !== stream) return E.left(malformed(`the index of a stream`));
+            // The link at revision v must lead to version v of this very stream.
+            if (decoded.right.stream !== stream || BigInt(decoded.right.version) !== r.link.revision) {
+              return E.left(malformed('the index of a stream'));
+            }
             out.push(decoded.right);
           }
           return E.right(out);
@@ -176,7 +180,7 @@ class EventStoreStorage implements StorageAdapter {
             { expectedRevision: ANY },
           );
           // Only the newest checkpoint is read: let the server scavenge the rest.
-          if (written.nextExpectedRevision === 0n) await this.client.setStreamMetadata(name, { maxCount: 5 });
+          if (written.nextExpectedRevision === 0n) await this.trimTo(name, 5);
           return E.right(undefined);
         }),
     };
@@ -208,7 +212,7 @@ class EventStoreStorage implements StorageAdapter {
     const subscriptions = [...this.live.values()].flatMap((e) => (e.subscription === null ? [] : [e.subscription]));
     this.live.clear();
     await Promise.all(subscriptions.map((s) => s.unsubscribe().catch(() => undefined)));
-    await Promise.all([...this.mirroring.values()]);
+    await Promise.all([...this.mirrorRunning.values(), ...this.mirrorQueued.values()]);
     await this.client.dispose().catch(() => undefined);
   }
 
@@ -301,15 +305,32 @@ class EventStoreStorage implements StorageAdapter {
     return E.right(out);
   }
 
-  /** Brings the tenant's indexes up to its log (see mirror.ts); concurrent callers share one pass. */
+  /**
+   * Brings the tenant's indexes up to its log (see mirror.ts). A caller must get
+   * a pass that starts after it called (an earlier pass may have read the log
+   * too soon), so callers arriving while a pass runs share one queued pass.
+   */
   private mirror(tenant: TenantId): Promise<E.Either<StorageError, void>> {
-    const running = this.mirroring.get(tenant);
-    if (running !== undefined) return running.then(() => this.mirrorPass(tenant));
-    const pass = this.mirrorPass(tenant).finally(() => {
-      if (this.mirroring.get(tenant) === pass) this.mirroring.delete(tenant);
-    });
-    this.mirroring.set(tenant, pass);
-    return pass;
+    const queued = this.mirrorQueued.get(tenant);
+    if (queued !== undefined) return queued;
+    const start = (): Promise<E.Either<StorageError, void>> => {
+      this.mirrorQueued.delete(tenant);
+      const pass = this.mirrorPass(tenant).finally(() => {
+        if (this.mirrorRunning.get(tenant) === pass) this.mirrorRunning.delete(tenant);
+      });
+      this.mirrorRunning.set(tenant, pass);
+      return pass;
+    };
+    const running = this.mirrorRunning.get(tenant);
+    if (running === undefined) return start();
+    const next = running.then(start, start);
+    this.mirrorQueued.set(tenant, next);
+    return next;
+  }
+
+  /** Asks the server to keep only the newest `count` events of a bookkeeping stream; best effort (needs meta-write). */
+  private async trimTo(name: string, count: number): Promise<void> {
+    await this.client.setStreamMetadata(name, { maxCount: count }).catch(() => undefined);
   }
 
   private async mirrorPass(tenant: TenantId): Promise<E.Either<StorageError, void>> {
@@ -393,8 +414,7 @@ class EventStoreStorage implements StorageAdapter {
       jsonEvent({ type: 'PalisadeMirrored', data: { revision: plan.right.cursor } }),
       { expectedRevision: ANY },
     );
-    if (moved.nextExpectedRevision === 0n)
-      await this.client.setStreamMetadata(this.names.mirrored(tenant), { maxCount: 5 });
+    if (moved.nextExpectedRevision === 0n) await this.trimTo(this.names.mirrored(tenant), 5);
     return E.right(undefined);
   }
 

@@ -14,71 +14,75 @@ import {
   type RecordedEvent,
   type StorageError,
   type StreamId,
-  type StreamInfo,
 } from '@palisade/core';
 
 /*
- * The documents this adapter stores, and their codecs. A document read back is
- * a boundary like any input: a collection edited by hand, or written by another
- * version, must not hand a reader something that is not an event.
+ * One document per append (a "commit"): the batch's events, in order, with the
+ * stream versions and tenant-log positions they occupy. A single-document
+ * insert is atomic on every MongoDB deployment, so a batch is wholly present or
+ * wholly absent without a multi-document transaction; a document is bounded by
+ * the batch (16 MiB), not by the stream.
  *
  * Payloads are kept as the JSON text core serialised (`dataJson`), not as BSON:
  * BSON keys cannot hold NUL, BSON strings cannot hold lone surrogates, and BSON
- * would turn `-0` and `1e21` into other numbers. JSON text round-trips exactly.
+ * would not keep `-0` or `1e21` as written. JSON text round-trips exactly.
+ *
+ * A document read back is a boundary like any input: decoded, never trusted.
  */
 
-const Int = t.refinement(t.number, Number.isSafeInteger, 'Integer');
 const NonNegative = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n >= 0, 'NonNegativeInteger');
 const Positive = t.refinement(t.number, (n) => Number.isSafeInteger(n) && n > 0, 'PositiveInteger');
 
-/** One event: one document. */
-const EventDocumentCodec = t.type(
-  {
-    tenant: TenantId,
-    stream: ReadableStreamId,
-    version: NonNegative,
-    position: Positive,
-    eventId: EventId,
-    type: EventType,
-    data: t.string,
-    metadata: t.string,
-    contentHash: t.string,
-    recordedAt: t.string,
-  },
-  'EventDocument',
-);
-/** The stored shape of one event (what `EventDocumentCodec` accepts). */
-export interface EventDocument {
+const StoredEventCodec = t.type({ type: EventType, data: t.string, metadata: t.string, hash: t.string });
+
+const CommitCodec = t.type({
+  tenant: TenantId,
+  stream: ReadableStreamId,
+  firstVersion: NonNegative,
+  lastVersion: NonNegative,
+  firstPosition: Positive,
+  lastPosition: Positive,
+  eventIds: t.array(EventId),
+  events: t.array(StoredEventCodec),
+  recordedAt: t.string,
+});
+
+/** The stored shape of one append (what the commit codec accepts). */
+export interface CommitDocument {
   readonly tenant: TenantId;
-  readonly stream: ReadableStreamId;
-  readonly version: number;
-  readonly position: number;
-  readonly eventId: EventId;
-  readonly type: EventType;
-  readonly data: string;
-  readonly metadata: string;
-  readonly contentHash: string;
+  readonly stream: StreamId;
+  readonly firstVersion: number;
+  readonly lastVersion: number;
+  readonly firstPosition: number;
+  readonly lastPosition: number;
+  readonly eventIds: readonly EventId[];
+  readonly events: readonly { type: EventType; data: string; metadata: string; hash: string }[];
   readonly recordedAt: string;
 }
 
-/** The fields an idempotency check needs, read by event id. */
-const ExistingDocumentCodec = t.type({
-  eventId: EventId,
+/** The fields the idempotency check reads. */
+export const EXISTING_PROJECTION = {
+  _id: 0,
+  tenant: 1,
+  stream: 1,
+  firstVersion: 1,
+  firstPosition: 1,
+  eventIds: 1,
+  'events.hash': 1,
+} as const;
+
+const ExistingCodec = t.type({
+  tenant: TenantId,
   stream: ReadableStreamId,
-  version: NonNegative,
-  position: Positive,
-  contentHash: t.string,
+  firstVersion: NonNegative,
+  firstPosition: Positive,
+  eventIds: t.array(EventId),
+  events: t.array(t.type({ hash: t.string })),
 });
-export const EXISTING_PROJECTION = { _id: 0, eventId: 1, stream: 1, version: 1, position: 1, contentHash: 1 } as const;
 
-/** A stream's head: its current version, kept beside the events for `streamVersion` and `listStreams`. */
-const StreamDocumentCodec = t.type({ tenant: TenantId, stream: ReadableStreamId, version: NonNegative });
-export const STREAM_PROJECTION = { _id: 0, tenant: 1, stream: 1, version: 1 } as const;
-
-/** The per-tenant position counter: the last position handed out. */
-const CounterDocumentCodec = t.type({ tenant: TenantId, lastPosition: Int });
-
-const CheckpointDocumentCodec = t.type({
+const HeadCodec = t.type({ lastVersion: NonNegative });
+const LogHeadCodec = t.type({ lastPosition: Positive });
+const CheckpointCodec = t.type({
   tenant: TenantId,
   subscriber: SubscriberId,
   position: NonNegative,
@@ -88,88 +92,123 @@ const CheckpointDocumentCodec = t.type({
 export const malformed = (collection: string): StorageError =>
   storageUnavailable('mongo', `a stored document in '${collection}' is malformed`, false);
 
-/** Decodes an event document read for `expectedTenant`; one of any other tenant is refused (a second wall). */
-export const decodeEventDocument = (doc: unknown, expectedTenant: TenantId): E.Either<StorageError, RecordedEvent> => {
-  const decoded = EventDocumentCodec.decode(doc);
-  if (E.isLeft(decoded) || decoded.right.tenant !== expectedTenant) return E.left(malformed('events'));
-  const d = decoded.right;
-  let data: JsonValue;
-  let metadata: JsonObject;
-  try {
-    data = JSON.parse(d.data) as JsonValue;
-    const parsed = JSON.parse(d.metadata) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return E.left(malformed('events'));
-    metadata = parsed as JsonObject;
-  } catch {
-    return E.left(malformed('events'));
+/** Decodes a commit of `tenant`: every count must agree, and another tenant's document is refused (a second wall). */
+export const decodeCommit = (doc: unknown, tenant: TenantId): E.Either<StorageError, CommitDocument> => {
+  const decoded = CommitCodec.decode(doc);
+  if (E.isLeft(decoded)) return E.left(malformed('commits'));
+  const c = decoded.right;
+  const n = c.events.length;
+  const consistent =
+    c.tenant === tenant &&
+    n > 0 &&
+    c.eventIds.length === n &&
+    c.lastVersion - c.firstVersion + 1 === n &&
+    c.lastPosition - c.firstPosition + 1 === n;
+  return consistent ? E.right(c) : E.left(malformed('commits'));
+};
+
+/** The events of a commit, with their versions and positions. */
+export const commitEvents = (commit: CommitDocument): E.Either<StorageError, RecordedEvent[]> => {
+  const out: RecordedEvent[] = [];
+  for (const [i, stored] of commit.events.entries()) {
+    let data: JsonValue;
+    let metadata: unknown;
+    try {
+      data = JSON.parse(stored.data) as JsonValue;
+      metadata = JSON.parse(stored.metadata);
+    } catch {
+      return E.left(malformed('commits'));
+    }
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      return E.left(malformed('commits'));
+    }
+    out.push({
+      id: commit.eventIds[i]!,
+      tenant: commit.tenant,
+      stream: commit.stream,
+      version: commit.firstVersion + i,
+      position: commit.firstPosition + i,
+      type: stored.type,
+      data,
+      metadata: metadata as JsonObject,
+      recordedAt: commit.recordedAt,
+    });
   }
-  return E.right({
-    id: d.eventId,
-    tenant: d.tenant,
-    stream: d.stream,
-    version: d.version,
-    position: d.position,
-    type: d.type,
-    data,
-    metadata,
-    recordedAt: d.recordedAt,
-  });
+  return E.right(out);
 };
 
-export const decodeExistingDocument = (doc: unknown): E.Either<StorageError, ExistingEvent> => {
-  const decoded = ExistingDocumentCodec.decode(doc);
-  if (E.isLeft(decoded)) return E.left(malformed('events'));
-  const d = decoded.right;
-  return E.right({
-    id: d.eventId,
-    stream: d.stream,
-    version: d.version,
-    position: d.position,
-    contentHash: d.contentHash,
-  });
+/** The stored events of `ids` found in a commit read with EXISTING_PROJECTION. */
+export const existingIn = (
+  doc: unknown,
+  tenant: TenantId,
+  ids: ReadonlySet<string>,
+): E.Either<StorageError, ExistingEvent[]> => {
+  const decoded = ExistingCodec.decode(doc);
+  if (E.isLeft(decoded) || decoded.right.tenant !== tenant) return E.left(malformed('commits'));
+  const c = decoded.right;
+  if (c.events.length !== c.eventIds.length) return E.left(malformed('commits'));
+  const out: ExistingEvent[] = [];
+  for (const [i, id] of c.eventIds.entries()) {
+    if (!ids.has(id)) continue;
+    out.push({
+      id,
+      stream: c.stream,
+      version: c.firstVersion + i,
+      position: c.firstPosition + i,
+      contentHash: c.events[i]!.hash,
+    });
+  }
+  return E.right(out);
 };
 
-export const decodeStreamDocument = (doc: unknown, expectedTenant: TenantId): E.Either<StorageError, StreamInfo> => {
-  const decoded = StreamDocumentCodec.decode(doc);
-  return E.isLeft(decoded) || decoded.right.tenant !== expectedTenant
-    ? E.left(malformed('streams'))
-    : E.right({ stream: decoded.right.stream, version: decoded.right.version });
+/** The version of a stream from its last commit; null when it has none. */
+export const decodeHead = (doc: unknown): E.Either<StorageError, number | null> => {
+  if (doc === null) return E.right(null);
+  const decoded = HeadCodec.decode(doc);
+  return E.isLeft(decoded) ? E.left(malformed('commits')) : E.right(decoded.right.lastVersion);
 };
 
-export const decodeCounterDocument = (doc: unknown): E.Either<StorageError, number> => {
-  const decoded = CounterDocumentCodec.decode(doc);
-  return E.isLeft(decoded) ? E.left(malformed('tenants')) : E.right(decoded.right.lastPosition);
+/** The last position of the tenant's log from its last commit; 0 when it has none. */
+export const decodeLogHead = (doc: unknown): E.Either<StorageError, number> => {
+  if (doc === null) return E.right(0);
+  const decoded = LogHeadCodec.decode(doc);
+  return E.isLeft(decoded) ? E.left(malformed('commits')) : E.right(decoded.right.lastPosition);
 };
 
-export const decodeCheckpointDocument = (doc: unknown): E.Either<StorageError, number> => {
-  const decoded = CheckpointDocumentCodec.decode(doc);
+export const decodeCheckpoint = (doc: unknown): E.Either<StorageError, number> => {
+  const decoded = CheckpointCodec.decode(doc);
   return E.isLeft(decoded) ? E.left(malformed('checkpoints')) : E.right(decoded.right.position);
 };
 
-/**
- * The documents of one append: versions continue the stream, positions end at
- * `lastPosition` (the counter after it was raised by `events.length`).
- */
-export const planEventDocuments = (
+/** The commit of one append, after the stream's version `current` and the log's last position `logHead`. */
+export const planCommit = (
   tenant: TenantId,
   stream: StreamId,
   events: readonly PreparedEvent[],
   current: number | null,
-  lastPosition: number,
+  logHead: number,
   recordedAt: string,
-): EventDocument[] => {
+): CommitDocument => {
   const firstVersion = (current ?? -1) + 1;
-  const firstPosition = lastPosition - events.length + 1;
-  return events.map((event, i) => ({
+  return {
     tenant,
     stream,
-    version: firstVersion + i,
-    position: firstPosition + i,
-    eventId: event.id,
-    type: event.type,
-    data: event.dataJson,
-    metadata: event.metadataJson,
-    contentHash: event.contentHash,
+    firstVersion,
+    lastVersion: firstVersion + events.length - 1,
+    firstPosition: logHead + 1,
+    lastPosition: logHead + events.length,
+    eventIds: events.map((e) => e.id),
+    events: events.map((e) => ({ type: e.type, data: e.dataJson, metadata: e.metadataJson, hash: e.contentHash })),
     recordedAt,
-  }));
+  };
 };
+
+/** MongoDB's document limit, less room for field names and ids. */
+export const MAX_COMMIT_BYTES = 16 * 1024 * 1024 - 256 * 1024;
+
+/** An upper bound of a commit's BSON size: its payload text plus a generous per-event allowance. */
+export const commitSizeBound = (events: readonly PreparedEvent[]): number =>
+  events.reduce(
+    (sum, e) => sum + Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson) + e.type.length + 200,
+    1024,
+  );

@@ -1,5 +1,5 @@
 import { describeDriverError, storageUnavailable, type StorageUnavailable } from '@palisade/core';
-import { INDEXES, type UniqueIndexName } from './schema.js';
+import { INDEXES, type IndexName } from './schema.js';
 
 /*
  * Mapping driver failures to Palisade's codes. Pure functions over the fields
@@ -52,7 +52,7 @@ const sameKeys = (a: Readonly<Record<string, unknown>>, b: Readonly<Record<strin
  * when the server sends one, else from the index name in its message. Null
  * when it is not a duplicate-key error or names no index of ours.
  */
-export const duplicateKeyIndex = (e: unknown): UniqueIndexName | null => {
+export const duplicateKeyIndex = (e: unknown): IndexName | null => {
   if (!isDuplicateKey(e)) return null;
   const pattern = (e as { keyPattern?: unknown }).keyPattern;
   if (typeof pattern === 'object' && pattern !== null) {

@@ -10,7 +10,7 @@ const duplicate = (extra: Record<string, unknown>) =>
     code: 11000,
     codeName: 'DuplicateKey',
     errmsg:
-      'E11000 duplicate key error collection: palisade.palisade_events index: tenant_event_id dup key: { tenant: "acme", eventId: "secret-ish" }',
+      'E11000 duplicate key error collection: palisade.palisade_commits index: tenant_event_id dup key: { tenant: "acme", eventIds: "secret-ish" }',
     ...extra,
   });
 

@@ -18,7 +18,7 @@ const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 if (url === undefined || url === '') {
   console.info(
     '[mongo] SKIPPED: the MongoDB conformance suite did not run because PALISADE_TEST_MONGO_URL is not set ' +
-      '(e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0&directConnection=true); see packages/storage-mongo/README.md',
+      '(e.g. mongodb://127.0.0.1:27017/?replicaSet=rs0); see packages/storage-mongo/README.md',
   );
 }
 
@@ -84,6 +84,11 @@ describe.skipIf(url === undefined || url === '')('mongo against a real server (P
     const two = await createMongoStorage({ url: serverUrl, database })();
     if (E.isLeft(one) || E.isLeft(two)) throw new Error('cannot open');
     try {
+      const hello = (await admin.db('admin').command({ hello: 1 })) as { setName?: string; msg?: string };
+      if (hello.setName === undefined && hello.msg !== 'isdbgrid') {
+        console.info('[mongo] standalone server: no change streams, wake-up test not applicable');
+        return;
+      }
       let woken = 0;
       one.right.onAppend(tenantId('acme'), () => void woken++);
       // Give the change stream a moment to open before the write it must see.

@@ -1,41 +1,48 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
-import { MongoClient, type ChangeStream, type ClientSession, type Collection, type Db, type Document } from 'mongodb';
+import { MongoClient, type ChangeStream, type Collection, type Document, type FindCursor } from 'mongodb';
 import {
   AppendNotifier,
+  ReadableStreamId,
   TenantId,
   closed,
   decideAppend,
+  storageUnavailable,
   type AppendResult,
   type ExistingEvent,
-  type InvalidInput,
   type ExpectedVersion,
+  type InvalidInput,
   type PreparedEvent,
+  type RecordedEvent,
   type StorageAdapter,
   type StorageAppendError,
   type StorageError,
   type StreamId,
+  type StreamInfo,
   type TenantStorage,
 } from '@palisade/core';
-import { classifyDeployment, type Deployment } from './deployment.js';
+import { classifyDeployment, hasChangeStreams, type Deployment } from './deployment.js';
 import {
   EXISTING_PROJECTION,
-  STREAM_PROJECTION,
-  decodeCheckpointDocument,
-  decodeCounterDocument,
-  decodeEventDocument,
-  decodeExistingDocument,
-  decodeStreamDocument,
-  planEventDocuments,
+  MAX_COMMIT_BYTES,
+  commitEvents,
+  commitSizeBound,
+  decodeCheckpoint,
+  decodeCommit,
+  decodeHead,
+  decodeLogHead,
+  existingIn,
+  malformed,
+  planCommit,
 } from './documents.js';
 import { ADAPTER, duplicateKeyIndex, isDuplicateKey, mapDriverError } from './errors.js';
-import { decideRetry, resolveOptions, type MongoStorageOptions, type ResolvedOptions } from './options.js';
-import { INDEXES, collectionNames, type CollectionNames } from './schema.js';
+import { backoffMs, decideRetry, resolveOptions, type MongoStorageOptions, type ResolvedOptions } from './options.js';
+import { INDEXES, collectionNames } from './schema.js';
 
 /**
- * Connects to MongoDB, checks that the deployment runs transactions (a replica
- * set or a sharded cluster), creates the indexes it needs, and returns a
- * storage adapter. Several processes may share the database.
+ * Connects to MongoDB, creates the indexes it needs (idempotent), and returns a
+ * storage adapter. Works on standalone servers, replica sets and sharded
+ * clusters; several processes may share the database.
  */
 export const createMongoStorage =
   (options: MongoStorageOptions): TE.TaskEither<StorageError | InvalidInput, StorageAdapter> =>
@@ -61,15 +68,23 @@ export const createMongoStorage =
     };
     try {
       const deployment = classifyDeployment(await client.db('admin').command({ hello: 1 }));
-      if (E.isLeft(deployment)) return fail(deployment.left);
+      if (E.isLeft(deployment)) return await fail(deployment.left);
       const db = client.db(o.database);
       const names = collectionNames(o.collectionPrefix);
       await Promise.all(
         INDEXES.map((spec) =>
-          db.collection(names[spec.collection]).createIndex(spec.key, { name: spec.name, unique: true }),
+          db.collection(names[spec.collection]).createIndex(spec.key, { name: spec.name, unique: spec.unique }),
         ),
       );
-      return E.right(new MongoStorage(client, owned, db, names, o, deployment.right));
+      const storage = new MongoStorage(
+        client,
+        owned,
+        db.collection(names.commits),
+        db.collection(names.checkpoints),
+        o,
+        deployment.right,
+      );
+      return E.right(storage);
     } catch (e) {
       return fail(mapDriverError('prepare the database', e));
     }
@@ -83,26 +98,21 @@ type AttemptOutcome =
 class MongoStorage implements StorageAdapter {
   readonly name = ADAPTER;
   private readonly notifier = new AppendNotifier();
-  private readonly events: Collection;
-  private readonly streams: Collection;
-  private readonly tenants: Collection;
-  private readonly checkpoints: Collection;
   private changeStream: ChangeStream | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private isClosed = false;
+  /** Acknowledged once a majority has the write (survives a failover); a standalone server has no majority to wait for. */
+  private readonly durable: { writeConcern?: { w: 'majority' } };
 
   constructor(
     private readonly client: MongoClient,
     private readonly ownsClient: boolean,
-    db: Db,
-    names: CollectionNames,
+    private readonly commits: Collection,
+    private readonly checkpoints: Collection,
     private readonly options: ResolvedOptions,
     readonly deployment: Deployment,
   ) {
-    this.events = db.collection(names.events);
-    this.streams = db.collection(names.streams);
-    this.tenants = db.collection(names.tenants);
-    this.checkpoints = db.collection(names.checkpoints);
+    this.durable = deployment === 'standalone' ? {} : { writeConcern: { w: 'majority' } };
   }
 
   forTenant(tenant: TenantId): TenantStorage {
@@ -110,49 +120,63 @@ class MongoStorage implements StorageAdapter {
       tenant,
       append: (stream, events, expected) => this.guard('append', () => this.append(tenant, stream, events, expected)),
       readStream: (stream, { direction, fromVersion, limit }) =>
-        this.guard('read a stream', async () => {
-          const forwards = direction === 'forwards';
-          const version = forwards ? { $gte: fromVersion ?? 0 } : { $lte: fromVersion ?? Number.MAX_SAFE_INTEGER };
-          const docs = await this.events
-            .find({ tenant, stream, version }, { projection: { _id: 0 }, sort: { version: forwards ? 1 : -1 }, limit })
-            .toArray();
-          return decodeAll(docs, (d) => decodeEventDocument(d, tenant));
+        this.guard('read a stream', () => {
+          if (direction === 'forwards') {
+            const from = fromVersion ?? 0;
+            const cursor = this.commits
+              .find({ tenant, stream, lastVersion: { $gte: from } }, { projection: { _id: 0 } })
+              .sort({ lastVersion: 1 });
+            return collectEvents(cursor, tenant, limit, (e) => e.version >= from);
+          }
+          const from = fromVersion ?? Number.MAX_SAFE_INTEGER;
+          const cursor = this.commits
+            .find({ tenant, stream, firstVersion: { $lte: from } }, { projection: { _id: 0 } })
+            .sort({ firstVersion: -1 });
+          return collectEvents(cursor, tenant, limit, (e) => e.version <= from, true);
         }),
       readLog: ({ after, limit }) =>
-        this.guard('read the tenant log', async () => {
-          const docs = await this.events
-            .find({ tenant, position: { $gt: after } }, { projection: { _id: 0 }, sort: { position: 1 }, limit })
-            .toArray();
-          return decodeAll(docs, (d) => decodeEventDocument(d, tenant));
+        this.guard('read the tenant log', () => {
+          const cursor = this.commits
+            .find({ tenant, lastPosition: { $gt: after } }, { projection: { _id: 0 } })
+            .sort({ lastPosition: 1 });
+          return collectEvents(cursor, tenant, limit, (e) => e.position > after);
         }),
-      streamVersion: (stream) =>
-        this.guard('read a stream version', async () => {
-          const doc = await this.streams.findOne({ tenant, stream }, { projection: STREAM_PROJECTION });
-          return doc === null
-            ? E.right(null)
-            : E.map((s: { version: number }) => s.version)(decodeStreamDocument(doc, tenant));
-        }),
+      streamVersion: (stream) => this.guard('read a stream version', () => this.streamHead(tenant, stream)),
       listStreams: ({ prefix, after, limit }) =>
         this.guard('list streams', async () => {
           // Range bounds rather than a regex: a prefix is data, never a pattern.
           const range: Document = { $gte: prefix, $lt: `${prefix}\u{10FFFF}` };
           if (after !== null) range.$gt = after;
-          const docs = await this.streams
-            .find({ tenant, stream: range }, { projection: STREAM_PROJECTION, sort: { stream: 1 }, limit })
+          const firsts = await this.commits
+            .find({ tenant, firstVersion: 0, stream: range }, { projection: { _id: 0, stream: 1 } })
+            .sort({ stream: 1 })
+            .limit(limit)
             .toArray();
-          return decodeAll(docs, (d) => decodeStreamDocument(d, tenant));
+          const streams: StreamId[] = [];
+          for (const doc of firsts) {
+            const stream = (doc as { stream?: unknown }).stream;
+            if (!ReadableStreamId.is(stream)) return E.left(malformed('commits'));
+            streams.push(stream);
+          }
+          const heads = await Promise.all(streams.map((s) => this.streamHead(tenant, s)));
+          const out: StreamInfo[] = [];
+          for (const [i, head] of heads.entries()) {
+            if (E.isLeft(head)) return head;
+            if (head.right !== null) out.push({ stream: streams[i]!, version: head.right });
+          }
+          return E.right(out);
         }),
       loadCheckpoint: (subscriber) =>
         this.guard('load a checkpoint', async () => {
           const doc = await this.checkpoints.findOne({ tenant, subscriber }, { projection: { _id: 0 } });
-          return doc === null ? E.right(null) : decodeCheckpointDocument(doc);
+          return doc === null ? E.right(null) : decodeCheckpoint(doc);
         }),
       saveCheckpoint: (subscriber, position) =>
         this.guard('save a checkpoint', async () => {
           await this.checkpoints.updateOne(
             { tenant, subscriber },
             { $set: { position, updatedAt: new Date().toISOString() } },
-            { upsert: true },
+            { upsert: true, ...this.durable },
           );
           return E.right(undefined);
         }),
@@ -161,7 +185,7 @@ class MongoStorage implements StorageAdapter {
 
   onAppend(tenant: TenantId, listener: () => void): () => void {
     const off = this.notifier.on(tenant, listener);
-    if (this.options.changeStreams) this.startChangeStream();
+    if (this.options.changeStreams && hasChangeStreams(this.deployment)) this.startChangeStream();
     return off;
   }
 
@@ -174,12 +198,29 @@ class MongoStorage implements StorageAdapter {
     if (this.ownsClient) await this.client.close();
   }
 
+  private async streamHead(tenant: TenantId, stream: StreamId): Promise<E.Either<StorageError, number | null>> {
+    const doc = await this.commits.findOne(
+      { tenant, stream },
+      { projection: { _id: 0, lastVersion: 1 }, sort: { firstVersion: -1 } },
+    );
+    return decodeHead(doc);
+  }
+
   private async append(
     tenant: TenantId,
     stream: StreamId,
     events: readonly PreparedEvent[],
     expected: ExpectedVersion,
   ): Promise<E.Either<StorageAppendError, AppendResult>> {
+    if (commitSizeBound(events) > MAX_COMMIT_BYTES) {
+      return E.left(
+        storageUnavailable(
+          ADAPTER,
+          "the batch is larger than MongoDB's 16 MiB document limit; append it in smaller batches",
+          false,
+        ),
+      );
+    }
     let lookUpGeneratedIds = false;
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attemptAppend(tenant, stream, events, expected, lookUpGeneratedIds);
@@ -192,15 +233,18 @@ class MongoStorage implements StorageAdapter {
       const next = decideRetry(outcome.index, attempt, this.options.maxAppendAttempts);
       if (E.isLeft(next)) return next;
       lookUpGeneratedIds ||= next.right.lookUpGeneratedIds;
+      await new Promise((r) => setTimeout(r, backoffMs(attempt)));
     }
   }
 
   /**
-   * One transaction: look up retried ids and the stream head, decide with core's
-   * rules, raise the tenant's counter, insert the events, move the stream head.
-   * Two appends to one tenant both write its counter document, so the second
-   * meets a write conflict and the driver runs it again after the first commits:
-   * appends of a tenant commit one at a time, in position order.
+   * One attempt: read the stored events of retried ids, the stream's version and
+   * the log's last position; decide with core's rules; insert one commit that
+   * continues both. If another writer landed in between, the commit collides
+   * with it on a unique index (commits tile each stream's versions and the
+   * tenant's positions), nothing is written, and the attempt is made again on
+   * fresh reads. A commit is inserted only by a writer that has seen every
+   * earlier position, so positions become visible in order.
    */
   private async attemptAppend(
     tenant: TenantId,
@@ -209,75 +253,49 @@ class MongoStorage implements StorageAdapter {
     expected: ExpectedVersion,
     lookUpGeneratedIds: boolean,
   ): Promise<AttemptOutcome> {
-    const session = this.client.startSession();
-    let result: E.Either<StorageAppendError, AppendResult> | undefined;
-    try {
-      await session.withTransaction(
-        async (s) => {
-          result = await this.appendInTransaction(s, tenant, stream, events, expected, lookUpGeneratedIds);
-          if (E.isLeft(result) || result.right.idempotentReplay) await s.abortTransaction();
-        },
-        { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' }, readPreference: 'primary' },
-      );
-      return { kind: 'done', result: result ?? E.left(mapDriverError('append', new Error('no outcome'))) };
-    } catch (e) {
-      if (isDuplicateKey(e)) return { kind: 'duplicate', index: duplicateKeyIndex(e) };
-      return { kind: 'done', result: E.left(mapDriverError('append', e)) };
-    } finally {
-      await session.endSession().catch(() => undefined);
-    }
-  }
-
-  private async appendInTransaction(
-    session: ClientSession,
-    tenant: TenantId,
-    stream: StreamId,
-    events: readonly PreparedEvent[],
-    expected: ExpectedVersion,
-    lookUpGeneratedIds: boolean,
-  ): Promise<E.Either<StorageAppendError, AppendResult>> {
     const ids = events.filter((e) => lookUpGeneratedIds || e.idGenerated !== true).map((e) => e.id);
     const existing: ExistingEvent[] = [];
     if (ids.length > 0) {
-      const docs = await this.events
-        .find({ tenant, eventId: { $in: ids } }, { projection: EXISTING_PROJECTION, session })
+      const wanted = new Set<string>(ids);
+      const docs = await this.commits
+        .find({ tenant, eventIds: { $in: ids } }, { projection: EXISTING_PROJECTION })
         .toArray();
-      const decoded = decodeAll(docs, decodeExistingDocument);
-      if (E.isLeft(decoded)) return decoded;
-      existing.push(...decoded.right);
+      for (const doc of docs) {
+        const found = existingIn(doc, tenant, wanted);
+        if (E.isLeft(found)) return { kind: 'done', result: found };
+        existing.push(...found.right);
+      }
     }
-    const head = await this.streams.findOne({ tenant, stream }, { projection: STREAM_PROJECTION, session });
-    let current: number | null = null;
-    if (head !== null) {
-      const decoded = decodeStreamDocument(head, tenant);
-      if (E.isLeft(decoded)) return decoded;
-      current = decoded.right.version;
-    }
-    const decision = decideAppend(stream, events, expected, current, existing);
-    if (E.isLeft(decision)) return decision;
-    if (decision.right.kind === 'replay') return E.right(decision.right.result);
+    const current = await this.streamHead(tenant, stream);
+    if (E.isLeft(current)) return { kind: 'done', result: current };
+    const decision = decideAppend(stream, events, expected, current.right, existing);
+    if (E.isLeft(decision)) return { kind: 'done', result: decision };
+    if (decision.right.kind === 'replay') return { kind: 'done', result: E.right(decision.right.result) };
 
-    const counter = await this.tenants.findOneAndUpdate(
-      { tenant },
-      { $inc: { lastPosition: events.length } },
-      { upsert: true, returnDocument: 'after', projection: { _id: 0 }, session },
+    const logHead = decodeLogHead(
+      await this.commits.findOne({ tenant }, { projection: { _id: 0, lastPosition: 1 }, sort: { lastPosition: -1 } }),
     );
-    const lastPosition = decodeCounterDocument(counter);
-    if (E.isLeft(lastPosition)) return lastPosition;
-    const docs = planEventDocuments(tenant, stream, events, current, lastPosition.right, new Date().toISOString());
-    await this.events.insertMany(docs, { session, ordered: true });
-    const nextExpectedVersion = docs[docs.length - 1]!.version;
-    await this.streams.updateOne(
-      { tenant, stream },
-      { $set: { version: nextExpectedVersion } },
-      { upsert: true, session },
-    );
-    return E.right({
-      nextExpectedVersion,
-      lastPosition: lastPosition.right,
-      events: docs.map((d) => ({ id: d.eventId, version: d.version, position: d.position })),
-      idempotentReplay: false,
-    });
+    if (E.isLeft(logHead)) return { kind: 'done', result: logHead };
+    const commit = planCommit(tenant, stream, events, current.right, logHead.right, new Date().toISOString());
+    try {
+      await this.commits.insertOne({ ...commit }, this.durable);
+    } catch (e) {
+      if (isDuplicateKey(e)) return { kind: 'duplicate', index: duplicateKeyIndex(e) };
+      throw e;
+    }
+    return {
+      kind: 'done',
+      result: E.right({
+        nextExpectedVersion: commit.lastVersion,
+        lastPosition: commit.lastPosition,
+        events: commit.eventIds.map((id, i) => ({
+          id,
+          version: commit.firstVersion + i,
+          position: commit.firstPosition + i,
+        })),
+        idempotentReplay: false,
+      }),
+    };
   }
 
   /**
@@ -289,7 +307,7 @@ class MongoStorage implements StorageAdapter {
   private startChangeStream(): void {
     if (this.changeStream !== null || this.restartTimer !== null || this.isClosed) return;
     try {
-      const stream = this.events.watch([
+      const stream = this.commits.watch([
         { $match: { operationType: 'insert' } },
         { $project: { 'fullDocument.tenant': 1 } },
       ]);
@@ -330,15 +348,33 @@ class MongoStorage implements StorageAdapter {
   }
 }
 
-const decodeAll = <A>(
-  docs: readonly unknown[],
-  decode: (doc: unknown) => E.Either<StorageError, A>,
-): E.Either<StorageError, A[]> => {
-  const out: A[] = [];
-  for (const doc of docs) {
-    const decoded = decode(doc);
-    if (E.isLeft(decoded)) return decoded;
-    out.push(decoded.right);
+/**
+ * Up to `limit` events from commits in cursor order, keeping those `wanted`
+ * (the first and last commit may hold events outside the range). Each commit
+ * holds at least one event, so at most `limit` commits are read.
+ */
+const collectEvents = async (
+  cursor: FindCursor<Document>,
+  tenant: TenantId,
+  limit: number,
+  wanted: (e: RecordedEvent) => boolean,
+  reverse = false,
+): Promise<E.Either<StorageError, RecordedEvent[]>> => {
+  const out: RecordedEvent[] = [];
+  try {
+    for await (const doc of cursor.limit(limit).batchSize(Math.min(limit, 100))) {
+      const commit = decodeCommit(doc, tenant);
+      if (E.isLeft(commit)) return commit;
+      const events = commitEvents(commit.right);
+      if (E.isLeft(events)) return events;
+      for (const e of reverse ? events.right.reverse() : events.right) {
+        if (!wanted(e)) continue;
+        out.push(e);
+        if (out.length === limit) return E.right(out);
+      }
+    }
+  } finally {
+    await cursor.close();
   }
   return E.right(out);
 };

@@ -24,7 +24,7 @@ export interface MongoStorageOptions {
   readonly changeStreams?: boolean;
   /** How long the driver looks for a usable server before an operation fails. Default 10,000 ms. */
   readonly serverSelectionTimeoutMs?: number;
-  /** Attempts at an append that keeps meeting duplicate keys from concurrent writers. Default 20. */
+  /** Attempts at an append that keeps losing races to concurrent writers of its tenant. Default 100. */
   readonly maxAppendAttempts?: number;
 }
 
@@ -68,7 +68,7 @@ export const resolveOptions = (options: MongoStorageOptions): E.Either<InvalidIn
     collectionPrefix,
     changeStreams: options.changeStreams ?? true,
     serverSelectionTimeoutMs: options.serverSelectionTimeoutMs ?? 10_000,
-    maxAppendAttempts: options.maxAppendAttempts ?? 20,
+    maxAppendAttempts: options.maxAppendAttempts ?? 100,
   });
 };
 
@@ -86,6 +86,10 @@ export const decideRetry = (
   attempt >= maxAttempts
     ? E.left(storageUnavailable(ADAPTER, `the append met concurrent writers ${attempt} times in a row`, true))
     : E.right({ lookUpGeneratedIds: index === 'tenant_event_id' });
+
+/** After losing a race: how long to wait before the next attempt (jittered, growing, capped at 50 ms). */
+export const backoffMs = (attempt: number, random: () => number = Math.random): number =>
+  Math.floor(random() * Math.min(50, 2 * attempt));
 
 /** Plugin options, as written under `storage:` in palisade.yaml (snake_case like the rest of the config). */
 export const MongoConfig = strict(

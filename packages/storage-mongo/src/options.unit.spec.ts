@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { classifyDeployment } from './deployment.js';
-import { MongoConfig, decideRetry, fromConfig, resolveOptions } from './options.js';
+import { classifyDeployment, hasChangeStreams } from './deployment.js';
+import { MongoConfig, backoffMs, decideRetry, fromConfig, resolveOptions } from './options.js';
 import { storagePlugin } from './plugin.js';
 
 describe('mongo options', () => {
@@ -14,7 +14,7 @@ describe('mongo options', () => {
         collectionPrefix: 'palisade_',
         changeStreams: true,
         serverSelectionTimeoutMs: 10_000,
-        maxAppendAttempts: 20,
+        maxAppendAttempts: 100,
       }),
     );
     const given = resolveOptions({
@@ -68,15 +68,26 @@ describe('mongo options', () => {
     expect(decideRetry('tenant_event_id', 1, 5)).toEqual(E.right({ lookUpGeneratedIds: true }));
     expect(decideRetry(null, 4, 5)).toEqual(E.right({ lookUpGeneratedIds: false }));
     expect(decideRetry('tenant_stream', 5, 5)).toMatchObject({ left: { _tag: 'StorageUnavailable', retryable: true } });
+    for (const [attempt, r] of [
+      [1, 0],
+      [1, 0.99],
+      [10, 0.5],
+      [1000, 0.999],
+    ] as const) {
+      const ms = backoffMs(attempt, () => r);
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThan(Math.min(50, 2 * attempt));
+    }
   });
 
-  it('opens on replica sets and sharded clusters, and refuses a standalone server with the fix', () => {
+  it('opens on every deployment, and knows which ones have change streams', () => {
     expect(classifyDeployment({ isWritablePrimary: true, setName: 'rs0', maxWireVersion: 21 })).toEqual(
       E.right('replica-set'),
     );
     expect(classifyDeployment({ msg: 'isdbgrid', maxWireVersion: 21 })).toEqual(E.right('sharded'));
-    const standalone = classifyDeployment({ isWritablePrimary: true, maxWireVersion: 21 });
-    expect(E.isLeft(standalone) && standalone.left.message).toContain("'--replSet rs0'");
+    expect(classifyDeployment({ isWritablePrimary: true, maxWireVersion: 21 })).toEqual(E.right('standalone'));
+    expect(hasChangeStreams('standalone')).toBe(false);
+    expect(hasChangeStreams('replica-set') && hasChangeStreams('sharded')).toBe(true);
     expect(E.isLeft(classifyDeployment({ setName: 'rs0', maxWireVersion: 7 }))).toBe(true);
     expect(E.isLeft(classifyDeployment({ setName: 42 }))).toBe(true);
   });

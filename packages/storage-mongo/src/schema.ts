@@ -1,21 +1,17 @@
 /*
- * Collections and indexes. Every unique index starts with `tenant`: no query
- * can reach a document without naming its tenant, and in a sharded cluster
- * every unique index is prefixed by the shard key `{ tenant: 1 }`, which
- * MongoDB requires of unique indexes on sharded collections.
+ * Collections and indexes. Every index starts with `tenant`: no query can reach
+ * a document without naming its tenant, and in a sharded cluster every unique
+ * index is prefixed by the shard key `{ tenant: 1 }`, which MongoDB requires of
+ * unique indexes on sharded collections.
  */
 
 export interface CollectionNames {
-  readonly events: string;
-  readonly streams: string;
-  readonly tenants: string;
+  readonly commits: string;
   readonly checkpoints: string;
 }
 
 export const collectionNames = (prefix: string): CollectionNames => ({
-  events: `${prefix}events`,
-  streams: `${prefix}streams`,
-  tenants: `${prefix}tenants`,
+  commits: `${prefix}commits`,
   checkpoints: `${prefix}checkpoints`,
 });
 
@@ -23,19 +19,39 @@ export interface IndexSpec {
   readonly collection: keyof CollectionNames;
   readonly name: string;
   readonly key: Readonly<Record<string, 1>>;
+  readonly unique: boolean;
 }
 
 export const INDEXES: readonly IndexSpec[] = [
-  // A stream's versions: the optimistic-concurrency wall and the readStream index.
-  { collection: 'events', name: 'tenant_stream_version', key: { tenant: 1, stream: 1, version: 1 } },
-  // Event ids are unique per tenant: the idempotency lookup and the wall behind it.
-  { collection: 'events', name: 'tenant_event_id', key: { tenant: 1, eventId: 1 } },
-  // The tenant log: readLog's index, and a wall against two events at one position.
-  { collection: 'events', name: 'tenant_position', key: { tenant: 1, position: 1 } },
-  { collection: 'streams', name: 'tenant_stream', key: { tenant: 1, stream: 1 } },
-  { collection: 'tenants', name: 'tenant', key: { tenant: 1 } },
-  { collection: 'checkpoints', name: 'tenant_subscriber', key: { tenant: 1, subscriber: 1 } },
+  // A stream's commits tile its versions: two appends at one version cannot both land (optimistic concurrency).
+  {
+    collection: 'commits',
+    name: 'tenant_stream_version',
+    key: { tenant: 1, stream: 1, firstVersion: 1 },
+    unique: true,
+  },
+  // The tenant log's commits tile its positions: two appends at one position cannot both land.
+  { collection: 'commits', name: 'tenant_position', key: { tenant: 1, firstPosition: 1 }, unique: true },
+  // Event ids are unique per tenant (a multikey index: unique across documents).
+  { collection: 'commits', name: 'tenant_event_id', key: { tenant: 1, eventIds: 1 }, unique: true },
+  // readLog: commits by their last position.
+  { collection: 'commits', name: 'tenant_last_position', key: { tenant: 1, lastPosition: 1 }, unique: true },
+  // readStream forwards: commits of a stream by their last version.
+  {
+    collection: 'commits',
+    name: 'tenant_stream_last_version',
+    key: { tenant: 1, stream: 1, lastVersion: 1 },
+    unique: true,
+  },
+  // listStreams: a stream exists from its first commit (version 0).
+  {
+    collection: 'commits',
+    name: 'tenant_first_version_stream',
+    key: { tenant: 1, firstVersion: 1, stream: 1 },
+    unique: false,
+  },
+  { collection: 'checkpoints', name: 'tenant_subscriber', key: { tenant: 1, subscriber: 1 }, unique: true },
 ];
 
-/** Which unique index a duplicate-key error names, if it is one of ours. */
-export type UniqueIndexName = (typeof INDEXES)[number]['name'];
+/** Which index a duplicate-key error names, if it is one of ours. */
+export type IndexName = (typeof INDEXES)[number]['name'];

@@ -9,6 +9,8 @@ import {
   type ExistingEvent,
   type JsonObject,
   type JsonValue,
+  type PurgedStream,
+  type StoredState,
   type RecordedEvent,
   type StorageError,
   type StreamInfo,
@@ -83,4 +85,45 @@ export const decodeStreamRow = (row: unknown): E.Either<StorageError, StreamInfo
   return E.isLeft(decoded)
     ? E.left(malformed('streams'))
     : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
+};
+
+const NullableString = t.union([t.string, t.null]);
+const StateRow = t.type({
+  state: t.string,
+  position: Int,
+  purged_at: NullableString,
+  revision: Int,
+  updated_at: t.string,
+});
+
+export const decodeStateRow = (row: unknown): E.Either<StorageError, StoredState> => {
+  const decoded = StateRow.decode(row);
+  if (E.isLeft(decoded)) return E.left(malformed('states'));
+  const r = decoded.right;
+  let state: JsonValue;
+  try {
+    state = JSON.parse(r.state) as JsonValue;
+  } catch {
+    return E.left(malformed('states'));
+  }
+  return E.right({
+    state,
+    position: r.position,
+    purgedAt: r.purged_at,
+    revision: r.revision,
+    updatedAt: r.updated_at,
+  });
+};
+
+const ExpiredRow = t.type({ stream_id: ReadableStreamId, events: Int, through_version: Int });
+
+export const decodeExpiredRow = (row: unknown): E.Either<StorageError, PurgedStream> => {
+  const decoded = ExpiredRow.decode(row);
+  return E.isLeft(decoded)
+    ? E.left(malformed('events'))
+    : E.right({
+        stream: decoded.right.stream_id,
+        events: decoded.right.events,
+        throughVersion: decoded.right.through_version,
+      });
 };

@@ -45,6 +45,32 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (tenant_id, subscriber_id)
   ) WITHOUT ROWID;
   `,
+  // Projections, snapshots and retention.
+  `
+  CREATE INDEX events_by_time ON events (tenant_id, recorded_at, position);
+
+  CREATE TABLE states (
+    tenant_id  TEXT    NOT NULL,
+    kind       TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    key        TEXT    NOT NULL,
+    state      TEXT    NOT NULL,
+    position   INTEGER NOT NULL,
+    purged_at  TEXT,
+    revision   INTEGER NOT NULL,
+    updated_at TEXT    NOT NULL,
+    PRIMARY KEY (tenant_id, kind, name, version, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE active_versions (
+    tenant_id  TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    updated_at TEXT    NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Applies the migrations this file has not yet seen, tracked by SQLite's `user_version`. */

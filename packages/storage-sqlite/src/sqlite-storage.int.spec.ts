@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { EventStore } from '@palisade/core';
 import { eventStoreConformance, tenantId } from '@palisade/storage-testkit';
-import { createSqliteStorage } from './sqlite-storage.js';
+import { createSqliteStorage, PURGE_SQL } from './sqlite-storage.js';
 
 const pluginModule = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
@@ -76,6 +76,26 @@ describe('sqlite storage', () => {
       expect(E.isLeft(read) && read.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
       expect(E.isLeft(read) && read.left.message).toContain("a stored row in 'events' is malformed");
       await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('purges a batch by rowid and the time index, never by scanning the tenant', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'p.db');
+    try {
+      const adapter = createSqliteStorage({ path });
+      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+      void adapter.right.close();
+      const raw = new Database(path);
+      const plan = (raw.prepare(`EXPLAIN QUERY PLAN ${PURGE_SQL}`).all('a', 'a', 'z', '[]', 10) as { detail: string }[])
+        .map((r) => r.detail)
+        .join('\n');
+      raw.close();
+      expect(plan).toContain('USING INTEGER PRIMARY KEY (rowid=?)');
+      expect(plan).toContain('USING INDEX events_by_time (tenant_id=? AND recorded_at<?)');
+      expect(plan).not.toContain('events_by_position');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

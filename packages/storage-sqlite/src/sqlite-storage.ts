@@ -13,6 +13,8 @@ import {
   type AppendResult,
   type ExistingEvent,
   type PreparedEvent,
+  type PurgeBatch,
+  type PurgedStream,
   type StorageAdapter,
   type StorageAppendError,
   type StorageError,
@@ -20,7 +22,7 @@ import {
   type TenantId,
   type TenantStorage,
 } from '@palisade/core';
-import { decodeEventRow, decodeExistingRow, decodeStreamRow } from './rows.js';
+import { decodeEventRow, decodeExistingRow, decodeExpiredRow, decodeStateRow, decodeStreamRow } from './rows.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStorageOptions {
@@ -44,6 +46,18 @@ const NAME = 'sqlite';
 /** Rows come back as arrays in this order (better-sqlite3 raw mode): no per-row object with ten keys to build. */
 const EVENT_COLUMNS = 'tenant_id, position, stream_id, version, event_id, type, data, metadata, recorded_at';
 const CEILING = '\u{10FFFF}';
+
+/**
+ * One purge batch, oldest first. The tenant is named in both the inner and the
+ * outer WHERE; the `+` keeps the outer test off the index, so SQLite finds the
+ * batch's rows by rowid instead of scanning the tenant's position index.
+ * Parameters: tenant, tenant, before, keep (JSON array), limit.
+ */
+export const PURGE_SQL = `DELETE FROM events WHERE +tenant_id = ? AND seq IN (
+  SELECT seq FROM events
+  WHERE tenant_id = ? AND recorded_at < ? AND stream_id NOT IN (SELECT value FROM json_each(?))
+  ORDER BY recorded_at, position LIMIT ?)
+RETURNING stream_id, version`;
 
 /**
  * Opens (creating if needed) a SQLite file and returns a storage adapter over
@@ -123,6 +137,44 @@ class SqliteStorage implements StorageAdapter {
         `INSERT INTO checkpoints (tenant_id, subscriber_id, position, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (tenant_id, subscriber_id) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
       ),
+      loadState: db.prepare(
+        `SELECT state, position, purged_at, revision, updated_at FROM states
+         WHERE tenant_id = ? AND kind = ? AND name = ? AND version = ? AND key = ?`,
+      ),
+      insertState: db.prepare(
+        `INSERT INTO states (tenant_id, kind, name, version, key, state, position, purged_at, revision, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING`,
+      ),
+      updateState: db.prepare(
+        `UPDATE states SET state = ?, position = ?, purged_at = ?, revision = revision + 1, updated_at = ?
+         WHERE tenant_id = ? AND kind = ? AND name = ? AND version = ? AND key = ? AND revision = ?`,
+      ),
+      deleteStates: db.prepare('DELETE FROM states WHERE tenant_id = ? AND kind = ? AND name = ? AND version = ?'),
+      loadActive: db.prepare('SELECT version FROM active_versions WHERE tenant_id = ? AND name = ?'),
+      insertActive: db.prepare(
+        `INSERT INTO active_versions (tenant_id, name, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      updateActive: db.prepare(
+        'UPDATE active_versions SET version = ?, updated_at = ? WHERE tenant_id = ? AND name = ? AND version = ?',
+      ),
+      purge: db.prepare(PURGE_SQL),
+      markProjections: db.prepare(
+        `UPDATE states SET purged_at = ?, revision = revision + 1, updated_at = ?
+         WHERE tenant_id = ? AND kind = 'projection' AND purged_at IS NULL`,
+      ),
+      markSnapshots: db.prepare(
+        `UPDATE states SET purged_at = ?, revision = revision + 1, updated_at = ?
+         WHERE tenant_id = ? AND kind = 'snapshot' AND purged_at IS NULL AND key IN (SELECT value FROM json_each(?))`,
+      ),
+      expiredTotals: db.prepare(
+        `SELECT COUNT(*) AS events, COUNT(DISTINCT stream_id) AS streams FROM events
+         WHERE tenant_id = ? AND recorded_at < ? AND stream_id NOT IN (SELECT value FROM json_each(?))`,
+      ),
+      expiredStreams: db.prepare(
+        `SELECT stream_id, COUNT(*) AS events, MAX(version) AS through_version FROM events
+         WHERE tenant_id = ? AND recorded_at < ? AND stream_id NOT IN (SELECT value FROM json_each(?))
+         GROUP BY stream_id ORDER BY stream_id LIMIT ?`,
+      ),
     };
   }
 
@@ -173,6 +225,100 @@ class SqliteStorage implements StorageAdapter {
         this.read('save a checkpoint', () => {
           sql.saveCheckpoint.run(tenant, subscriber, position, new Date().toISOString());
           return E.right(undefined);
+        }),
+      loadState: (key) =>
+        this.read('load a state', () => {
+          const row = sql.loadState.get(tenant, key.kind, key.name, key.version, key.key);
+          return row === undefined ? E.right(null) : decodeStateRow(row);
+        }),
+      saveState: (key, write, expectedRevision) =>
+        this.read('save a state', () => {
+          const now = new Date().toISOString();
+          const stateJson = JSON.stringify(write.state);
+          if (expectedRevision === null) {
+            const { changes } = sql.insertState.run(
+              tenant,
+              key.kind,
+              key.name,
+              key.version,
+              key.key,
+              stateJson,
+              write.position,
+              write.purgedAt,
+              now,
+            );
+            return E.right(changes === 1 ? 1 : null);
+          }
+          const { changes } = sql.updateState.run(
+            stateJson,
+            write.position,
+            write.purgedAt,
+            now,
+            tenant,
+            key.kind,
+            key.name,
+            key.version,
+            key.key,
+            expectedRevision,
+          );
+          return E.right(changes === 1 ? expectedRevision + 1 : null);
+        }),
+      deleteStates: (kind, name, version) =>
+        this.read('delete states', () => E.right(sql.deleteStates.run(tenant, kind, name, version).changes)),
+      loadActiveVersion: (name) =>
+        this.read('load an active version', () => {
+          const row = sql.loadActive.get(tenant, name) as { version: unknown } | undefined;
+          if (row === undefined) return E.right(null);
+          return typeof row.version === 'number' ? E.right(row.version) : E.left(malformedRow('active_versions'));
+        }),
+      switchActiveVersion: (name, from, to) =>
+        this.read('switch an active version', () => {
+          const now = new Date().toISOString();
+          const { changes } =
+            from === null
+              ? sql.insertActive.run(tenant, name, to, now)
+              : sql.updateActive.run(to, now, tenant, name, from);
+          return E.right(changes === 1);
+        }),
+      purgeExpired: ({ before, limit, keep, purgedAt }) =>
+        this.read('purge expired events', () =>
+          this.db
+            .transaction((): E.Either<StorageError, PurgeBatch> => {
+              const rows = sql.purge.all(tenant, tenant, before, JSON.stringify(keep), limit);
+              const perStream = new Map<StreamId, { events: number; throughVersion: number }>();
+              for (const row of rows) {
+                const decoded = decodeStreamRow(row);
+                if (E.isLeft(decoded)) return decoded;
+                const { stream, version } = decoded.right;
+                const s = perStream.get(stream) ?? { events: 0, throughVersion: -1 };
+                perStream.set(stream, { events: s.events + 1, throughVersion: Math.max(s.throughVersion, version) });
+              }
+              let marked = 0;
+              if (rows.length > 0) {
+                const now = new Date().toISOString();
+                marked += sql.markProjections.run(purgedAt, now, tenant).changes;
+                marked += sql.markSnapshots.run(purgedAt, now, tenant, JSON.stringify([...perStream.keys()])).changes;
+              }
+              const streams = [...perStream.entries()]
+                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+                .map(([stream, s]) => ({ stream, events: s.events, throughVersion: s.throughVersion }));
+              return E.right({ deleted: rows.length, streams, marked });
+            })
+            .immediate(),
+        ),
+      summarizeExpired: ({ before, keep, limit }) =>
+        this.read('summarize expired events', () => {
+          const keepJson = JSON.stringify(keep);
+          const totals = sql.expiredTotals.get(tenant, before, keepJson) as { events: unknown; streams: unknown };
+          if (typeof totals.events !== 'number' || typeof totals.streams !== 'number') {
+            return E.left(malformedRow('events'));
+          }
+          const streams = decodeAll(sql.expiredStreams.all(tenant, before, keepJson, limit), decodeExpiredRow);
+          return E.map((list: PurgedStream[]) => ({
+            events: totals.events as number,
+            streamCount: totals.streams as number,
+            streams: list,
+          }))(streams);
         }),
     };
   }

@@ -6,6 +6,7 @@ import { EventStore, systemStream, type JsonObject, type RecordedEvent, type Ten
 import { createRedactionPipeline } from '@palisade/redaction';
 import { collect, event, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
 import { documentWith, plantedValue } from './pii-arbitraries.js';
+import { stateAndRetentionConformance } from './state-suite.js';
 import type { ConformanceTarget } from './target.js';
 
 /**
@@ -597,7 +598,7 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
           }),
           { numRuns: 15 },
         );
-      });
+      }, 120_000);
 
       it('treats the same stream id in two tenants as two streams', async () => {
         await ok(acme.appendToStream('order-1', [event('E', 1)], { expected: 'no_stream' }));
@@ -605,6 +606,10 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         expect((await ok(globex.readStream('order-1'))).map((e) => e.data)).toEqual([{ n: 2 }]);
         expect(await ok(globex.streamVersion('order-1'))).toBe(0);
       });
+    });
+
+    describe('state and retention', () => {
+      stateAndRetentionConformance(target);
     });
 
     describe('shared between processes', () => {

@@ -7,10 +7,11 @@ import { defineDetector, type DetectorSpan } from '@palisade/core';
  * typos.
  *
  * The pattern starts with a literal and has fixed-length parts only, so it runs
- * in linear time; the character before a match is checked in code (a word
- * character there means `XEMP-...`, not an id).
+ * in linear time. The character before a match is checked in code (a word
+ * character there means `XEMP-...`, not an id); a leading look-behind
+ * `(?<!\w)` would do the same.
  */
-const EMPLOYEE_ID = /EMP-(\d{6})(?!\d)/g;
+const EMPLOYEE_ID = /EMP-(\d{6})(?!\w)/g;
 
 /** The Luhn check digit for a string of digits. */
 export const employeeIdCheckDigit = (digits: string): number => {

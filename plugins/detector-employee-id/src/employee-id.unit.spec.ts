@@ -12,6 +12,7 @@ detectorContract(employeeId, {
     'EMP-1234', // too short
     `${valid('12345')}7`, // too long
     `X${valid('12345')}`, // glued to a word
+    `${valid('12345')}x`, // glued to a word after
     `emp-12345${employeeIdCheckDigit('12345')}`, // ids are upper-case
     'EMP-ABCDEF',
   ],

@@ -15,42 +15,120 @@ import { isAsciiAlnum, shannonEntropy, span } from './scan.js';
 
 const isTokenChar = (c: number): boolean => isAsciiAlnum(c) || c === 95 || c === 45; // [A-Za-z0-9_-]
 
-/** Vendor prefixes and the rest of the token after them, checked at the prefix. */
-const VENDOR: readonly { readonly prefix: string; readonly rest: RegExp }[] = [
-  { prefix: 'ghp_', rest: /[A-Za-z0-9]{36}/y }, // GitHub classic tokens
-  { prefix: 'gho_', rest: /[A-Za-z0-9]{36}/y },
-  { prefix: 'ghu_', rest: /[A-Za-z0-9]{36}/y },
-  { prefix: 'ghs_', rest: /[A-Za-z0-9]{36}/y },
-  { prefix: 'ghr_', rest: /[A-Za-z0-9]{36}/y },
-  { prefix: 'github_pat_', rest: /[A-Za-z0-9_]{82}/y }, // GitHub fine-grained tokens
-  { prefix: 'sk_live_', rest: /[A-Za-z0-9]{24,99}/y }, // Stripe live secret keys
-  { prefix: 'rk_live_', rest: /[A-Za-z0-9]{24,99}/y }, // Stripe live restricted keys
-  { prefix: 'xox', rest: /[abposr]-[A-Za-z0-9-]{10,72}/y }, // Slack
-  { prefix: 'glpat-', rest: /[A-Za-z0-9_-]{20}/y }, // GitLab personal access tokens
-  { prefix: 'AIza', rest: /[0-9A-Za-z_-]{35}/y }, // Google API keys
-  // JWT: header and payload are base64url JSON objects (`eyJ`), then a signature.
-  { prefix: 'eyJ', rest: /[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{16,1024}/y },
-];
+/*
+ * Vendor tokens, found from a few characters every prefix contains, so the text
+ * is searched four times rather than once per prefix: `_` (GitHub, Stripe), `-`
+ * (Slack, GitLab), `AIza` (Google) and `eyJ` (JWT). At each hit, the prefix is
+ * confirmed around it and the rest of the token checked with a sticky regex.
+ */
+const GITHUB_CLASSIC = /[A-Za-z0-9]{36}/y;
+const GITHUB_FINE = /[A-Za-z0-9_]{82}/y;
+const STRIPE = /[A-Za-z0-9]{24,99}/y;
+const SLACK = /[A-Za-z0-9-]{10,72}/y;
+const GITLAB = /[A-Za-z0-9_-]{20}/y;
+const GOOGLE = /[0-9A-Za-z_-]{35}/y;
+const JWT = /[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{16,1024}/y;
+
+/** A token starting at `start` whose body `rest` matches from `from`, ending at a token boundary; its end or -1. */
+const tokenAt = (text: string, start: number, from: number, rest: RegExp): number => {
+  if (start < 0 || (start > 0 && isTokenChar(text.charCodeAt(start - 1)))) return -1;
+  rest.lastIndex = from;
+  if (rest.exec(text) === null) return -1;
+  const end = rest.lastIndex;
+  return end === text.length || !isTokenChar(text.charCodeAt(end)) ? end : -1;
+};
+
+const isOneOf = (c: number, chars: string): boolean => chars.includes(String.fromCharCode(c));
+
+/** A table of ASCII characters, for one-load membership tests in the hot loops. */
+const asciiSet = (chars: string): Uint8Array => {
+  const table = new Uint8Array(128);
+  for (const ch of chars) table[ch.charCodeAt(0)] = 1;
+  return table;
+};
+const isIn = (table: Uint8Array, c: number): boolean => c < 128 && table[c] === 1;
+
+/** Letters that can stand right before the `_` of a prefix: gh[pousr]_, githu(b)_pat_, s(k)_live_. */
+const BEFORE_UNDERSCORE = asciiSet('pousrbk');
+/** Letters that can stand right before the `-` of a prefix: xox[abposr]-, glpa(t)-. */
+const BEFORE_DASH = asciiSet('abposrt');
+
+/** The end of a token whose prefix contains the `_` at `i`, or -1. */
+const underscoreToken = (text: string, i: number): [number, number] | null => {
+  if (i === 0 || !isIn(BEFORE_UNDERSCORE, text.charCodeAt(i - 1))) return null; // most `_` are in snake_case words
+  // gh[pousr]_ + 36
+  if (i >= 3 && text.startsWith('gh', i - 3) && isOneOf(text.charCodeAt(i - 1), 'pousr')) {
+    const end = tokenAt(text, i - 3, i + 1, GITHUB_CLASSIC);
+    if (end !== -1) return [i - 3, end];
+  }
+  // github_pat_ + 82
+  if (i >= 6 && text.startsWith('github_pat_', i - 6)) {
+    const end = tokenAt(text, i - 6, i + 5, GITHUB_FINE);
+    if (end !== -1) return [i - 6, end];
+  }
+  // [sr]k_live_ + 24..99
+  if (i >= 2 && text.startsWith('k_live_', i - 1) && isOneOf(text.charCodeAt(i - 2), 'sr')) {
+    const end = tokenAt(text, i - 2, i + 6, STRIPE);
+    if (end !== -1) return [i - 2, end];
+  }
+  return null;
+};
+
+/** The end of a token whose prefix ends with the `-` at `i`, or -1. */
+const dashToken = (text: string, i: number): [number, number] | null => {
+  if (i === 0 || !isIn(BEFORE_DASH, text.charCodeAt(i - 1))) return null; // most `-` are in dates and numbers
+  // xox[abposr]- + 10..72
+  if (i >= 4 && text.startsWith('xox', i - 4) && isOneOf(text.charCodeAt(i - 1), 'abposr')) {
+    const end = tokenAt(text, i - 4, i + 1, SLACK);
+    if (end !== -1) return [i - 4, end];
+  }
+  // glpat- + 20
+  if (i >= 5 && text.startsWith('glpat', i - 5)) {
+    const end = tokenAt(text, i - 5, i + 1, GITLAB);
+    if (end !== -1) return [i - 5, end];
+  }
+  return null;
+};
+
+const findFrom = (
+  text: string,
+  literal: string,
+  at: (index: number) => [number, number] | null,
+  spans: DetectorSpan[],
+): void => {
+  let i = text.indexOf(literal);
+  while (i !== -1) {
+    const found = at(i);
+    let next = i + 1;
+    if (found !== null) {
+      spans.push(span(found[0], found[1], 'api_secret', 0.95));
+      next = found[1];
+    }
+    i = text.indexOf(literal, next);
+  }
+};
 
 const findVendorTokens = (text: string, spans: DetectorSpan[]): void => {
-  for (const { prefix, rest } of VENDOR) {
-    let at = text.indexOf(prefix);
-    while (at !== -1) {
-      let next = at + 1;
-      if (at === 0 || !isTokenChar(text.charCodeAt(at - 1))) {
-        rest.lastIndex = at + prefix.length;
-        const m = rest.exec(text);
-        if (m !== null) {
-          const end = rest.lastIndex;
-          if (end === text.length || !isTokenChar(text.charCodeAt(end))) {
-            spans.push(span(at, end, 'api_secret', 0.95));
-            next = end;
-          }
-        }
-      }
-      at = text.indexOf(prefix, next);
-    }
-  }
+  findFrom(text, '_', (i) => underscoreToken(text, i), spans);
+  findFrom(text, '-', (i) => dashToken(text, i), spans);
+  findFrom(
+    text,
+    'AIza',
+    (i) => {
+      const end = tokenAt(text, i, i + 4, GOOGLE);
+      return end === -1 ? null : [i, end];
+    },
+    spans,
+  );
+  findFrom(
+    text,
+    'eyJ',
+    (i) => {
+      const end = tokenAt(text, i, i + 3, JWT);
+      return end === -1 ? null : [i, end];
+    },
+    spans,
+  );
 };
 
 const PEM_BEGIN = /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g;
@@ -92,8 +170,12 @@ const KEYWORDS: readonly string[] = [
   'credentials',
 ];
 
+/** Last letters of the keywords (y, n, t, d, l, s): most separators fail this one test. */
+const KEYWORD_LAST = asciiSet(KEYWORDS.map((k) => k.charAt(k.length - 1)).join(''));
+
 /** Whether the name ending at `end` (exclusive) ends with a keyword, compared case-insensitively. */
 const nameEndsWithKeyword = (text: string, end: number): boolean => {
+  if (end === 0 || !isIn(KEYWORD_LAST, text.charCodeAt(end - 1) | 0x20)) return false;
   for (const k of KEYWORDS) {
     const start = end - k.length;
     if (start < 0) continue;
@@ -179,25 +261,8 @@ export const findApiSecrets = (text: string): DetectorSpan[] => {
 
 export const apiSecret = defineDetector({
   id: 'api_secret',
-  hints: [
-    'ghp_',
-    'gho_',
-    'ghu_',
-    'ghs_',
-    'ghr_',
-    'github_pat_',
-    'k_live_',
-    'xox',
-    'glpat-',
-    'aiza',
-    'eyj',
-    'private key',
-    'key',
-    'token',
-    'secret',
-    'passw',
-    'pwd',
-    'credential',
-  ],
+  // Every match contains one of these. `-` and `_` come first: most text has one,
+  // and the engine stops at the first hint found.
+  hints: ['-', '_', 'key', 'token', 'secret', 'passw', 'pwd', 'credential', 'aiza', 'eyj'],
   find: findApiSecrets,
 });

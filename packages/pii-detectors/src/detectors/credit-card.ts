@@ -1,5 +1,5 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, isDigit, luhnValid, scanRegexAtBoundary, span } from './scan.js';
+import { DIGIT_HINTS, luhnValid, scanRegex, span } from './scan.js';
 
 /*
  * 13 to 19 digits, bare or in groups of 3 to 6 separated by single spaces or
@@ -7,8 +7,7 @@ import { DIGIT_HINTS, isDigit, luhnValid, scanRegexAtBoundary, span } from './sc
  * issuer prefix. Groups are separated by a mandatory character, so there is one
  * way to split a run, and a run is only entered at its start: linear.
  */
-const CARD = /(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g;
-const cardBoundary = (c: number): boolean => !isDigit(c) && c !== 45;
+const CARD = /(?<![\d-])(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g;
 
 interface Brand {
   readonly prefixes: readonly (readonly [number, number])[]; // inclusive ranges over a fixed-width prefix
@@ -62,7 +61,7 @@ export const validCardNumber = (candidate: string): boolean => {
 };
 
 export const findCreditCards = (text: string): DetectorSpan[] =>
-  scanRegexAtBoundary(CARD, text, cardBoundary, (m) => {
+  scanRegex(CARD, text, (m) => {
     let candidate = m[0];
     // A grouped number followed by another group (`4111 1111 1111 1111 2024`)
     // is matched long; retry without the trailing groups before giving up.

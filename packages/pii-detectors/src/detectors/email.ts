@@ -11,7 +11,22 @@ import { span } from './scan.js';
 const MAX_LOCAL = 64;
 const MAX_DOMAIN = 253;
 
+/*
+ * Internationalised addresses (RFC 6531: `zoë@example.de`, `用户@例子.广告`) use
+ * non-ASCII letters in both parts. Any non-ASCII code unit counts as a letter
+ * except spaces and punctuation blocks and surrogates (emoji are not addresses).
+ */
+const isIntlChar = (c: number): boolean =>
+  c >= 0x80 &&
+  c !== 0xa0 &&
+  !(c >= 0x2000 && c <= 0x206f) && // general punctuation, spaces, quotes
+  !(c >= 0x3000 && c <= 0x303f) && // CJK punctuation
+  !(c >= 0xd800 && c <= 0xdfff) && // surrogates
+  c !== 0xfeff &&
+  !(c >= 0xff01 && c <= 0xff20); // full-width punctuation
+
 const isLocalChar = (c: number): boolean =>
+  isIntlChar(c) ||
   (c >= 97 && c <= 122) || // a-z
   (c >= 65 && c <= 90) || // A-Z
   (c >= 48 && c <= 57) || // 0-9
@@ -22,7 +37,7 @@ const isLocalChar = (c: number): boolean =>
   c === 45; // -
 
 const isDomainChar = (c: number): boolean =>
-  (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45;
+  isIntlChar(c) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45;
 
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 
@@ -36,7 +51,7 @@ const validDomain = (domain: string): boolean => {
   }
   const tld = labels[labels.length - 1] ?? '';
   if (tld.length < 2) return false;
-  for (let i = 0; i < tld.length; i++) if (!isLetter(tld.charCodeAt(i))) return false;
+  for (let i = 0; i < tld.length; i++) if (!isLetter(tld.charCodeAt(i)) && !isIntlChar(tld.charCodeAt(i))) return false;
   return true;
 };
 

@@ -1,14 +1,12 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, isAsciiAlnum, scanRegexAtBoundary, span } from './scan.js';
-
-const ibanBoundary = (c: number): boolean => !isAsciiAlnum(c);
+import { DIGIT_HINTS, scanRegex, span } from './scan.js';
 
 /*
  * International Bank Account Numbers, compact (`DE89370400440532013000`) or in
  * groups of four (`DE89 3704 0044 0532 0130 00`). A candidate must have its
  * country's length and pass the ISO 7064 mod-97 check.
  */
-const IBAN = /[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 
 /** IBAN lengths by country (the SWIFT IBAN registry). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
@@ -122,9 +120,7 @@ export const validIban = (candidate: string): boolean => {
 };
 
 export const findIbans = (text: string): DetectorSpan[] =>
-  scanRegexAtBoundary(IBAN, text, ibanBoundary, (m) =>
-    validIban(m[0]) ? span(m.index, m.index + m[0].length, 'iban', 0.95) : null,
-  );
+  scanRegex(IBAN, text, (m) => (validIban(m[0]) ? span(m.index, m.index + m[0].length, 'iban', 0.95) : null));
 
 export const iban = defineDetector({
   id: 'iban',

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { isWordChar, scanRegexAtBoundary, span } from './scan.js';
+import { isWordChar, scanRegex, span } from './scan.js';
 
 /*
  * IPv4 dotted quads and IPv6 in every written form (full, compressed `::`,
@@ -9,7 +9,7 @@ import { isWordChar, scanRegexAtBoundary, span } from './scan.js';
  * addresses are dropped by a real parser, not by a pattern.
  */
 
-const IPV4 = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
+const IPV4 = /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
 
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const isV6Char = (c: number): boolean => isHex(c) || c === 58 || c === 46; // hex, ':', '.'
@@ -19,10 +19,8 @@ const isZoneChar = (c: number): boolean => isWordChar(c) || c === 46 || c === 45
 const MAX_V6 = 45;
 const MAX_ZONE = 32;
 
-const ipv4Boundary = (c: number): boolean => !isWordChar(c) && c !== 46;
-
 const findIpv4 = (text: string, spans: DetectorSpan[]): void => {
-  for (const s of scanRegexAtBoundary(IPV4, text, ipv4Boundary, (m) =>
+  for (const s of scanRegex(IPV4, text, (m) =>
     isIP(m[0]) === 4 ? span(m.index, m.index + m[0].length, 'ip_address', 0.85) : null,
   ))
     spans.push(s);
@@ -35,8 +33,16 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
     let start = colon;
     while (start > from && isV6Char(text.charCodeAt(start - 1))) start--;
     let end = colon + 1;
-    while (end < text.length && isV6Char(text.charCodeAt(end))) end++;
+    let colons = 1;
+    for (let c = text.charCodeAt(end); end < text.length && isV6Char(c); c = text.charCodeAt(++end)) {
+      if (c === 58) colons++;
+    }
     from = end;
+    // Every IPv6 address has at least two colons (`::` or seven separators); `key: value` has one.
+    if (colons < 2) {
+      colon = text.indexOf(':', Math.max(from, colon + 1));
+      continue;
+    }
     // A label before a lone colon (`ip:2001:db8::1`) or a colon after the address is punctuation.
     if (text.charCodeAt(start) === 58 && text.charCodeAt(start + 1) !== 58) start++;
     if (end - start > 1 && text.charCodeAt(end - 1) === 58 && text.charCodeAt(end - 2) !== 58) end--;

@@ -1,7 +1,5 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, digitsOf, isWordChar, scanRegexAtBoundary, span } from './scan.js';
-
-const phoneBoundary = (c: number): boolean => !isWordChar(c) && c !== 43;
+import { DIGIT_HINTS, digitsOf, scanRegex, span } from './scan.js';
 
 /*
  * Two shapes, tried at the same place:
@@ -16,6 +14,7 @@ const phoneBoundary = (c: number): boolean => !isWordChar(c) && c !== 43;
  */
 const PHONE = new RegExp(
   [
+    '(?<![\\w+])',
     '(?:',
     // NANP
     '(?:\\+?1[ .-]?)?(?:\\((\\d{3})\\) ?|(\\d{3})([ .-]))\\d{3}[ .-]\\d{4}',
@@ -32,7 +31,7 @@ const PHONE = new RegExp(
 );
 
 export const findPhones = (text: string): DetectorSpan[] =>
-  scanRegexAtBoundary(PHONE, text, phoneBoundary, (m) => {
+  scanRegex(PHONE, text, (m) => {
     const value = m[0];
     const digits = digitsOf(value).length;
     if (value.startsWith('+')) {

@@ -1,13 +1,12 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, isDigit, scanRegexAtBoundary, span } from './scan.js';
+import { DIGIT_HINTS, scanRegex, span } from './scan.js';
 
 /*
  * US Social Security numbers written with dashes or spaces (`078-05-1120`,
  * `078 05 1120`). Bare nine-digit runs are not matched: order numbers, ids and
  * timestamps make them mostly noise. The separator must be the same twice.
  */
-const SSN = /(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g;
-const ssnBoundary = (c: number): boolean => !isDigit(c) && c !== 45;
+const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g;
 
 /** Numbers published as examples (wallet inserts, pamphlets, advertising); never issued to a person. */
 const PUBLISHED_SAMPLES: ReadonlySet<string> = new Set(['078051120', '219099999', '457555462', '123456789']);
@@ -21,7 +20,7 @@ export const validSsnParts = (area: string, group: string, serial: string): bool
 };
 
 export const findSsns = (text: string): DetectorSpan[] =>
-  scanRegexAtBoundary(SSN, text, ssnBoundary, (m) =>
+  scanRegex(SSN, text, (m) =>
     validSsnParts(m[1] ?? '', m[3] ?? '', m[4] ?? '') ? span(m.index, m.index + m[0].length, 'ssn', 0.9) : null,
   );
 

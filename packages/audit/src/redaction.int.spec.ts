@@ -1,0 +1,72 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EventStore, asPromises, createMemoryStorage, type TenantId } from '@palisade/core';
+import { createRedactionPipeline } from '@palisade/redaction';
+import { bypassAuditStream, createAuditor } from './auditor.js';
+import { dataPolicyFrom } from './data-policy.js';
+import { AUDIT_STREAM, AuditEntryData } from './entry.js';
+import { exportAuditLog, jsonlLine } from './export.js';
+import { testSigner } from './test-support.js';
+import { verifyJsonl } from './verify.js';
+
+// The real redaction pipeline (built-in detectors, in-thread) in front of the auditor.
+const config = {
+  data_policy: { pii_detectors: ['email', 'aws_access_key'], actions: { aws_access_key: 'block' } },
+};
+
+const stores: EventStore[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+
+describe('the audit log behind the redaction pipeline', () => {
+  it('records redactions and blocks from the real reports, holds no raw personal data, and verifies', async () => {
+    const redaction = await createRedactionPipeline(config, { mode: 'in_thread' })();
+    if (E.isLeft(redaction)) throw new Error(redaction.left.message);
+    const policy = dataPolicyFrom({});
+    if (E.isLeft(policy)) throw new Error('policy');
+    const keys = testSigner();
+    const store = new EventStore(createMemoryStorage(), {
+      pipeline: bypassAuditStream(redaction.right),
+      observer: createAuditor({ signer: keys.signer, dataPolicy: policy.right, checkpointEvery: 3 }),
+      onObserverError: (e) => {
+        throw e;
+      },
+    });
+    stores.push(store);
+    const acme = store.forTenant('acme' as TenantId);
+    const ok = await acme.appendToStream('ticket-1', [
+      {
+        type: 'MessageReceived',
+        data: { text: 'please write to ann.example@example.com' },
+        metadata: { actor: 'agent:1' },
+      },
+    ])();
+    expect(E.isRight(ok)).toBe(true);
+    const blocked = await acme.appendToStream('ticket-1', [
+      { type: 'MessageReceived', data: { text: 'my key is AKIAIOSFODNN7EXAMPLE' }, metadata: { actor: 'agent:1' } },
+    ])();
+    expect(E.isLeft(blocked) && blocked.left._tag).toBe('PolicyBlocked');
+
+    const audit = await asPromises(acme).readStream(AUDIT_STREAM);
+    const entries = audit.map((e) => AuditEntryData.decode(e.data)).flatMap((d) => (E.isRight(d) ? [d.right] : []));
+    expect(entries.map((e) => e.action)).toEqual([
+      'event.append',
+      'policy.redact',
+      'event.append',
+      'policy.block',
+      'audit.checkpoint', // after the append's entries, never between them
+    ]);
+    expect(entries[1]!.details).toMatchObject({
+      findings: [{ detector: 'email', path: expect.any(String) as unknown }],
+    });
+    expect(entries[3]!.details).toMatchObject({ findings: [{ detector: 'aws_access_key' }] });
+    const text = JSON.stringify(audit);
+    expect(text).not.toContain('ann.example@example.com');
+    expect(text).not.toContain('AKIAIOSFODNN7EXAMPLE');
+
+    let exported = '';
+    await exportAuditLog(acme, { signer: keys.signer }, (l) => void (exported += jsonlLine(l)));
+    expect(verifyJsonl(exported, { keys: [keys.trusted] }).problems).toEqual([]);
+  });
+});

@@ -1,0 +1,133 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type * as TE from 'fp-ts/lib/TaskEither.js';
+import { auditorFromConfig, bypassAuditStream, type Auditor, type AuditSigner } from '@palisade/audit';
+import {
+  composePipelines,
+  configInvalid,
+  createMemoryKeyStore,
+  type AppendObserver,
+  type AppendPipeline,
+  type ConfigInvalid,
+  type EventStore,
+  type KeyStore,
+  type PalisadeConfig,
+  type PalisadeError,
+  type ReadTransform,
+  type TenantId,
+} from '@palisade/core';
+import { encryptionFromConfig, type Encryption, type KeyEvent } from '@palisade/encryption';
+import { createSqliteKeyStore, DEFAULT_SQLITE_PATH } from '@palisade/storage-sqlite';
+
+/** The audit log and encryption, composed from config, ready to hand to the runtime. */
+export interface Governance {
+  readonly auditor: Auditor | null;
+  readonly signer: AuditSigner | undefined;
+  readonly encryption: Encryption | null;
+  readonly pipeline: AppendPipeline | undefined;
+  readonly observer: AppendObserver | undefined;
+  readonly reader: ReadTransform | undefined;
+  /** Call once the event store exists: key operations are audited through it. */
+  attach(store: EventStore): void;
+  /** Waits for audit entries still being written, then closes the key store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the audit log (`audit`) and encryption (`encryption`) from the
+ * decoded config, its secret references already resolved. The user's
+ * pipeline (redaction) runs first, encryption after it, so that the redactor
+ * sees plain text and storage sees ciphertext.
+ */
+export const governanceFrom = (
+  config: PalisadeConfig,
+  baseDir: string,
+  userPipeline: AppendPipeline | undefined,
+  onError: (e: unknown) => void,
+): E.Either<ConfigInvalid, Governance> => {
+  let store: EventStore | undefined;
+  let auditor: Auditor | null = null;
+  const pending = new Set<Promise<unknown>>();
+
+  const onKeyEvent = (event: KeyEvent): void => {
+    if (auditor === null || store === undefined) return;
+    // Not awaited: a key can be created inside an append of the audit log itself (encryption at rest).
+    const write = auditor
+      .record(store.forTenant(event.tenant), {
+        actor: 'palisade',
+        action: event.action,
+        outcome: 'success',
+        details: { ref: event.ref, ...(event.action === 'key.destroy' ? { existed: event.existed } : {}) },
+      })()
+      .then((r) => (E.isLeft(r) ? onError(new Error(`audit of ${event.action} failed (${r.left.code})`)) : undefined));
+    pending.add(write);
+    void write.finally(() => pending.delete(write));
+  };
+
+  let keyStore: KeyStore | null = null;
+  let encryption: Encryption | null = null;
+  if (config.encryption !== undefined) {
+    const ks = keyStoreFrom(config, baseDir);
+    if (E.isLeft(ks)) return ks;
+    keyStore = ks.right;
+    const built = encryptionFromConfig(config.encryption, keyStore, { onKeyEvent });
+    if (E.isLeft(built)) {
+      void keyStore.close();
+      return built;
+    }
+    encryption = built.right;
+  }
+  const audit = auditorFromConfig(config.audit, encryption !== null ? { viewStored: encryption.viewStored } : {});
+  if (E.isLeft(audit)) {
+    void keyStore?.close();
+    return audit;
+  }
+  auditor = audit.right?.auditor ?? null;
+
+  const redaction =
+    userPipeline === undefined ? undefined : auditor !== null ? bypassAuditStream(userPipeline) : userPipeline;
+  const stages = [redaction, encryption?.pipeline].filter((p): p is AppendPipeline => p !== undefined);
+  return E.right({
+    auditor,
+    signer: audit.right?.signer,
+    encryption,
+    pipeline: stages.length === 0 ? undefined : stages.length === 1 ? stages[0] : composePipelines(...stages),
+    observer: auditor ?? undefined,
+    reader: encryption?.reader,
+    attach: (s) => {
+      store = s;
+    },
+    close: async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await keyStore?.close();
+    },
+  });
+};
+
+const keyStoreFrom = (config: PalisadeConfig, baseDir: string): E.Either<ConfigInvalid, KeyStore> => {
+  const chosen = config.encryption?.key_store ?? config.storage ?? { kind: 'sqlite' };
+  const path = typeof chosen['path'] === 'string' ? chosen['path'] : DEFAULT_SQLITE_PATH;
+  if (chosen.kind === 'memory') return E.right(createMemoryKeyStore());
+  if (chosen.kind === 'sqlite') {
+    const ks = createSqliteKeyStore({ path, baseDir });
+    return E.isLeft(ks)
+      ? E.left(configInvalid('config', [{ path: 'encryption.key_store', message: ks.left.message }]))
+      : ks;
+  }
+  return E.left(
+    configInvalid('config', [
+      {
+        path: 'encryption.key_store',
+        message: `no key store for kind '${chosen.kind}': set encryption.key_store to { kind: sqlite, path: ... }`,
+      },
+    ]),
+  );
+};
+
+/** Runs an audited operator action for the CLI. */
+export const recordOperatorAction = (
+  governance: Governance,
+  store: EventStore,
+  tenant: TenantId,
+  input: Parameters<Auditor['record']>[1],
+): TE.TaskEither<PalisadeError, unknown> | null =>
+  governance.auditor === null ? null : governance.auditor.record(store.forTenant(tenant), input);
