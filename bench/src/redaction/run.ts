@@ -2,10 +2,14 @@
  * Redaction benchmark, detectors in one thread: MB/s and events/s of the
  * built-in detectors per corpus (events are 4 KiB pieces of it), the
  * adversarial/normal ratio, a per-detector breakdown, and JavaScript peers on
- * the same corpus with recall and false positives. Then, when
- * `@palisade/redaction` is there, the worker pool (see pool.ts).
+ * the same corpus with recall and false positives, then the worker pool of
+ * `@palisade/redaction` (pool.ts).
  *
- * Run: pnpm bench:redaction   (REDACTION_BENCH_MB=2 sets the corpus size per kind)
+ * Run: pnpm bench:redaction
+ * Settings (environment): REDACTION_BENCH_MB (corpus size per kind, default 2),
+ * REDACTION_BENCH_RUNS (default 5), REDACTION_BENCH_CLOCK=wall, REDACTION_BENCH_PEERS=0
+ * and REDACTION_BENCH_POOL=0 (skip those parts), REDACTION_BENCH_MAX_WORKERS,
+ * REDACTION_BENCH_POOL_EVENTS, REDACTION_BENCH_APPEND, REDACTION_BENCH_LATENCY_SAMPLES.
  */
 import { cpus } from 'node:os';
 import { detectors } from '@palisade/pii-detectors';
@@ -17,6 +21,7 @@ import {
   type CorpusChunk,
 } from '@palisade/pii-detectors/corpus';
 import { TOOLS, type Tool } from './peers.js';
+import { runPoolBenchmark } from './pool.js';
 import { scanText } from './scan.js';
 
 const MB = Number(process.env['REDACTION_BENCH_MB'] ?? '2');
@@ -126,7 +131,9 @@ const HOSTILE: readonly (readonly [string, string])[] = [
   ['+1 ', '+1 '],
   ['4111 ', '4111 '],
 ];
-console.log('Hostile runs, all nine detectors on one string (ns per character at 10 KB and at 1 MB; linear = ratio ~1):');
+console.log(
+  'Hostile runs, all nine detectors on one string (ns per character at 10 KB and at 1 MB; linear = ratio ~1):',
+);
 const perChar = (text: string): number => {
   const runs = Math.max(3, Math.ceil(3_000_000 / text.length));
   const t = now();
@@ -140,7 +147,9 @@ for (const [name, unit] of HOSTILE) {
   perChar(small);
   const a = perChar(small);
   const b = perChar(large);
-  hostileRows.push(`${name.padEnd(8)}${fmt(a, 1).padStart(8)}${fmt(b, 1).padStart(8)}${`${fmt(b / a, 2)}×`.padStart(8)}`);
+  hostileRows.push(
+    `${name.padEnd(8)}${fmt(a, 1).padStart(8)}${fmt(b, 1).padStart(8)}${`${fmt(b / a, 2)}×`.padStart(8)}`,
+  );
 }
 console.log(`${'run'.padEnd(8)}${'10 KB'.padStart(8)}${'1 MB'.padStart(8)}${'ratio'.padStart(8)}`);
 console.log(hostileRows.join('\n') + '\n');
@@ -156,42 +165,44 @@ for (const d of detectors) {
   console.log(`${d.id.padEnd(16)}${cells.join('')}`);
 }
 
-if (process.env['REDACTION_BENCH_PEERS'] === '0') process.exit(0);
-console.log('\nSide by side on the same events (recall: planted values gone from the output; decoys: touched):');
-console.log(
-  `${'tool'.padEnd(32)}${'corpus'.padEnd(13)}${'MB/s'.padStart(9)}${'recall'.padStart(9)}${'decoys touched'.padStart(18)}`,
-);
-for (const kind of ['dense', 'sparse', 'none', 'adversarial'] as const) {
-  const chunks = events.get(kind) ?? [];
-  for (const tool of TOOLS) {
-    // The quality pass doubles as the warm-up; one timed pass (some peers run at 0.1 MB/s).
-    const q = quality(chunks, tool);
-    const s = time(chunks, tool.redact, 1, false);
-    console.log(
-      `${tool.name.padEnd(32)}${kind.padEnd(13)}${fmt(bytesOf(chunks) / 1e6 / s, 1).padStart(9)}${(q.planted === 0 ? '-' : `${fmt(q.recall * 100, 1)}%`).padStart(9)}${`${q.decoysTouched}/${q.decoys} (${fmt((q.decoysTouched / Math.max(1, q.decoys)) * 100, 1)}%)`.padStart(18)}`,
-    );
+const runPeers = (): void => {
+  console.log('\nSide by side on the same events (recall: planted values gone from the output; decoys: touched):');
+  console.log(
+    `${'tool'.padEnd(32)}${'corpus'.padEnd(13)}${'MB/s'.padStart(9)}${'recall'.padStart(9)}${'decoys touched'.padStart(18)}`,
+  );
+  for (const kind of ['dense', 'sparse', 'none', 'adversarial'] as const) {
+    const chunks = events.get(kind) ?? [];
+    for (const tool of TOOLS) {
+      // The quality pass doubles as the warm-up; one timed pass (some peers run at 0.1 MB/s).
+      const q = quality(chunks, tool);
+      const s = time(chunks, tool.redact, 1, false);
+      console.log(
+        `${tool.name.padEnd(32)}${kind.padEnd(13)}${fmt(bytesOf(chunks) / 1e6 / s, 1).padStart(9)}${(q.planted === 0 ? '-' : `${fmt(q.recall * 100, 1)}%`).padStart(9)}${`${q.decoysTouched}/${q.decoys} (${fmt((q.decoysTouched / Math.max(1, q.decoys)) * 100, 1)}%)`.padStart(18)}`,
+      );
+    }
   }
-}
 
-console.log('\nRecall by type on the dense corpus:');
-const dense = events.get('dense') ?? [];
-const types = [...new Set(corpora.flatMap((c) => c.planted.map((p) => p.type)))];
-console.log(`${'type'.padEnd(16)}${TOOLS.map((t) => t.name.split(' ')[0]?.padStart(18)).join('')}`);
-const outputs = TOOLS.map((t) => dense.map((c) => t.redact(c.text)));
-for (const type of types) {
-  const cells = outputs.map((outs) => {
-    let n = 0;
-    let hit = 0;
-    dense.forEach((c, i) => {
-      for (const p of c.planted) {
-        if (p.type !== type) continue;
-        n++;
-        if (!(outs[i] ?? '').includes(p.value)) hit++;
-      }
+  console.log('\nRecall by type on the dense corpus:');
+  const dense = events.get('dense') ?? [];
+  const types = [...new Set(corpora.flatMap((c) => c.planted.map((p) => p.type)))];
+  console.log(`${'type'.padEnd(16)}${TOOLS.map((t) => t.name.split(' ')[0]?.padStart(18)).join('')}`);
+  const outputs = TOOLS.map((t) => dense.map((c) => t.redact(c.text)));
+  for (const type of types) {
+    const cells = outputs.map((outs) => {
+      let n = 0;
+      let hit = 0;
+      dense.forEach((c, i) => {
+        for (const p of c.planted) {
+          if (p.type !== type) continue;
+          n++;
+          if (!(outs[i] ?? '').includes(p.value)) hit++;
+        }
+      });
+      return `${fmt((hit / Math.max(1, n)) * 100, 1)}%`.padStart(18);
     });
-    return `${fmt((hit / Math.max(1, n)) * 100, 1)}%`.padStart(18);
-  });
-  console.log(`${type.padEnd(16)}${cells.join('')}`);
-}
+    console.log(`${type.padEnd(16)}${cells.join('')}`);
+  }
+};
 
-console.log('\n(worker pool figures: @palisade/redaction is not built into this harness yet)');
+if (process.env['REDACTION_BENCH_PEERS'] !== '0') runPeers();
+if (process.env['REDACTION_BENCH_POOL'] !== '0') await runPoolBenchmark(events);

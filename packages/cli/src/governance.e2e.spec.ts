@@ -33,6 +33,9 @@ describe('palisade audit and forget, as a user drives them', () => {
         '  checkpoint_every: 4',
         '  data_policy:',
         '    retain_prompts: false',
+        // The email is personal data kept encrypted (and forgettable), not masked: the data policy leaves it to encryption.
+        'data_policy:',
+        '  pii_detectors: [ssn, phone, credit_card, ip_address, aws_access_key, aws_secret_key, api_secret, iban]',
         'encryption:',
         '  kek: ${secret:kek}',
         '  kek_id: kek-1',

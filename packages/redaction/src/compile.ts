@@ -40,8 +40,11 @@ export interface CompiledPolicy {
 export type CompileCustomDetector = (spec: CustomDetector) => E.Either<readonly Issue[], Detector>;
 
 export interface PolicySet {
-  /** The policy for one event: default, then tenant, then workflow, then the tenant's workflow overrides. */
-  policyFor(tenant: string, workflow: string | undefined): CompiledPolicy;
+  /**
+   * The policy for one event: default, then tenant, then workflow, then the
+   * tenant's workflow overrides; or why that combination cannot be compiled.
+   */
+  policyFor(tenant: string, workflow: string | undefined): E.Either<string, CompiledPolicy>;
 }
 
 export const DEFAULT_MIN_CONFIDENCE = 0.5;
@@ -124,7 +127,7 @@ export const compilePolicySet = (
         tenantWorkflow === undefined ? null : workflow,
       ]);
       const cached = cache.get(key);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) return E.right(cached);
       const merged = mergePolicies(
         mergePolicies(mergePolicies(base, tenantSection?.data_policy), globalWorkflow?.data_policy),
         tenantWorkflow?.data_policy,
@@ -138,11 +141,10 @@ export const compilePolicySet = (
         'data_policy',
         compileIssues,
       );
-      // Every layer was checked above; a combination cannot add a new kind of problem.
-      if (compileIssues.length > 0)
-        throw new Error(`policy combination failed to compile: ${compileIssues[0]!.message}`);
+      // Every layer was checked above, so a combination should not fail; if one does, its events fail closed.
+      if (compileIssues.length > 0) return E.left(compileIssues.map((i) => `${i.path}: ${i.message}`).join('; '));
       cache.set(key, compiled);
-      return compiled;
+      return E.right(compiled);
     },
   });
 };
@@ -269,7 +271,12 @@ const compilePolicy = (
   });
   const usesHash =
     fields.some((f) => f.mode === 'hash') || detectors.some((d) => d.mode === 'hash' && d.action === 'redact');
-  if (usesHash && !hasHashKey) {
+  // Any mention of hash needs a key, even for a detector this layer does not enable: a later layer may enable it.
+  const mentionsHash =
+    policy.redaction_mode === 'hash' ||
+    Object.values(modes).includes('hash') ||
+    (policy.pii_fields ?? []).some((f) => typeof f !== 'string' && f.mode === 'hash');
+  if ((usesHash || mentionsHash) && !hasHashKey) {
     issues.push({
       path,
       message: 'uses hash mode, but redaction.hash_keys is not configured (hashes are always keyed)',

@@ -69,6 +69,8 @@ interface Mark {
 }
 
 const MAX_BLOCK_FINDINGS = 100;
+/** How a path names a member whose key holds a value kept by `warn`. */
+const WARNED_KEY = '[warned-key]';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const memberPath = (path: string, key: string): string =>
@@ -101,7 +103,9 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
           const metadata = event.metadata ?? {};
           const workflowValue = metadata[WORKFLOW_METADATA_KEY];
           const workflow = typeof workflowValue === 'string' ? workflowValue : undefined;
-          const run = new EventRun(options.policies.policyFor(tenant, workflow), () => keyFor(tenant), {
+          const policy = options.policies.policyFor(tenant, workflow);
+          if (E.isLeft(policy)) throw new Stop('protocol', `the policy for event ${offset + index} cannot be compiled`);
+          const run = new EventRun(policy.right, () => keyFor(tenant), {
             index: offset + index,
             budgetMs: options.eventBudgetMs,
             blocked,
@@ -148,6 +152,7 @@ const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 /** The state of redacting one event: its policy, its report and its time budget. */
 class EventRun {
   private readonly counts = new Map<string, Finding>();
+  private hits = 0;
   private readonly deadline: number;
 
   constructor(
@@ -206,12 +211,15 @@ class EventRun {
     const entries: [string, JsonValue][] = [];
     const used = new Set<string>();
     for (const [key, item] of Object.entries(value)) {
+      const hitsBefore = this.hits;
       const keyed = this.scan(key, path, true);
       let outKey = keyed;
       // Two keys may redact to the same text; the later one gets a suffix rather than overwrite.
       for (let n = 2; used.has(outKey); n++) outKey = `${keyed}#${n}`;
       used.add(outKey);
-      const walked = this.walk(item, memberPath(path, outKey), mark?.children?.get(key));
+      // Paths end up in reports and errors: a key that kept a warned value is not spelt out in them.
+      const pathKey = this.hits > hitsBefore && keyed === key ? WARNED_KEY : outKey;
+      const walked = this.walk(item, memberPath(path, pathKey), mark?.children?.get(key));
       if (walked !== REMOVED) entries.push([outKey, walked]);
     }
     // fromEntries defines own properties, so a `__proto__` key stays data.
@@ -219,6 +227,7 @@ class EventRun {
   }
 
   private count(detector: string, path: string, action: DetectorAction, mode: RedactionMode | 'none'): void {
+    this.hits++;
     const id = `${detector}\u0000${path}\u0000${action}\u0000${mode}`;
     const found = this.counts.get(id);
     this.counts.set(id, { detector, path, action, mode, count: (found?.count ?? 0) + 1 });

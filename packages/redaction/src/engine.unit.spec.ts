@@ -121,6 +121,20 @@ describe('redaction engine', () => {
     });
   });
 
+  it('never spells out a warned key in a path', () => {
+    const redactor = testRedactor({ data_policy: { actions: { ip_address: 'warn', aws_access_key: 'block' } } });
+    const result = redactor.redact(
+      'acme',
+      events([{ type: 'T', data: { '10.0.0.1': { k: 'AKIAIOSFODNN7EXAMPLE' } } }]),
+    );
+    expect(result).toEqual(
+      E.left({
+        _tag: 'PolicyBlocked',
+        findings: [{ detector: 'aws_access_key', path: "$[0].data['[warned-key]'].k" }],
+      }),
+    );
+  });
+
   it('scans numbers as text and metadata too', () => {
     const out = one(testRedactor({}), { card: 4242424242424242 }, { actor: 'john@example.com' });
     expect(out.data).toEqual({ card: '************4242' });

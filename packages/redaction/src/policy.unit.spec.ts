@@ -81,7 +81,7 @@ describe('data policy config', () => {
 
   it('refuses unknown detectors wherever they are named', async () => {
     const e = await configError({
-      data_policy: { pii_detectors: ['email', 'passport'], modes: { pasport: 'hash' } },
+      data_policy: { pii_detectors: ['email', 'passport'], modes: { pasport: 'remove' } },
       tenants: { acme: { data_policy: { actions: { nope: 'block' } } } },
     });
     expect(paths(e)).toEqual([

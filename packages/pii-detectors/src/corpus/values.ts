@@ -31,6 +31,10 @@ export const DECOY_KINDS = [
   'date',
   'amount',
   'near_miss',
+  'isbn',
+  'invalid_phone',
+  'tracking_number',
+  'unbranded_luhn',
 ] as const;
 export type DecoyKind = (typeof DECOY_KINDS)[number];
 
@@ -354,6 +358,26 @@ export const decoyInContext = (kind: DecoyKind, rnd: Random): InContext => {
         ]),
         after: ' ',
       };
+    case 'isbn':
+      return {
+        before: 'ISBN ',
+        value: `978-${rnd.int(0, 9)}-${rnd.chars(DIGITS, 2)}-${rnd.chars(DIGITS, 6)}-${rnd.int(0, 9)}`,
+        after: ' ',
+      };
+    case 'invalid_phone':
+      // North American shapes whose area code starts with 0 or 1: not assignable.
+      return {
+        before: 'ext ',
+        value: `${rnd.int(0, 1)}${rnd.chars(DIGITS, 2)}${rnd.pick(['-', '.'])}${rnd.chars(DIGITS, 3)}-${rnd.chars(DIGITS, 4)}`,
+        after: ' ',
+      };
+    case 'tracking_number':
+      return { before: 'shipment ', value: `1Z${rnd.chars(UPPER + DIGITS, 6)}${rnd.chars(DIGITS, 10)}`, after: ' ' };
+    case 'unbranded_luhn': {
+      // Luhn-valid 16 digits with no issuer's prefix (they start with 1 or 7, which no card network uses).
+      const body = `${rnd.pick(['1', '7'])}${rnd.chars(DIGITS, 14)}`;
+      return { before: 'account ', value: body + luhnCheckDigit(body), after: ' ' };
+    }
     case 'near_miss':
       return {
         before: 'value ',

@@ -40,8 +40,22 @@ const tokenAt = (text: string, start: number, from: number, rest: RegExp): numbe
 
 const isOneOf = (c: number, chars: string): boolean => chars.includes(String.fromCharCode(c));
 
+/** A table of ASCII characters, for one-load membership tests in the hot loops. */
+const asciiSet = (chars: string): Uint8Array => {
+  const table = new Uint8Array(128);
+  for (const ch of chars) table[ch.charCodeAt(0)] = 1;
+  return table;
+};
+const isIn = (table: Uint8Array, c: number): boolean => c < 128 && table[c] === 1;
+
+/** Letters that can stand right before the `_` of a prefix: gh[pousr]_, githu(b)_pat_, s(k)_live_. */
+const BEFORE_UNDERSCORE = asciiSet('pousrbk');
+/** Letters that can stand right before the `-` of a prefix: xox[abposr]-, glpa(t)-. */
+const BEFORE_DASH = asciiSet('abposrt');
+
 /** The end of a token whose prefix contains the `_` at `i`, or -1. */
 const underscoreToken = (text: string, i: number): [number, number] | null => {
+  if (i === 0 || !isIn(BEFORE_UNDERSCORE, text.charCodeAt(i - 1))) return null; // most `_` are in snake_case words
   // gh[pousr]_ + 36
   if (i >= 3 && text.startsWith('gh', i - 3) && isOneOf(text.charCodeAt(i - 1), 'pousr')) {
     const end = tokenAt(text, i - 3, i + 1, GITHUB_CLASSIC);
@@ -62,6 +76,7 @@ const underscoreToken = (text: string, i: number): [number, number] | null => {
 
 /** The end of a token whose prefix ends with the `-` at `i`, or -1. */
 const dashToken = (text: string, i: number): [number, number] | null => {
+  if (i === 0 || !isIn(BEFORE_DASH, text.charCodeAt(i - 1))) return null; // most `-` are in dates and numbers
   // xox[abposr]- + 10..72
   if (i >= 4 && text.startsWith('xox', i - 4) && isOneOf(text.charCodeAt(i - 1), 'abposr')) {
     const end = tokenAt(text, i - 4, i + 1, SLACK);
@@ -156,11 +171,11 @@ const KEYWORDS: readonly string[] = [
 ];
 
 /** Last letters of the keywords (y, n, t, d, l, s): most separators fail this one test. */
-const KEYWORD_LAST = new Set(KEYWORDS.map((k) => k.charCodeAt(k.length - 1)));
+const KEYWORD_LAST = asciiSet(KEYWORDS.map((k) => k.charAt(k.length - 1)).join(''));
 
 /** Whether the name ending at `end` (exclusive) ends with a keyword, compared case-insensitively. */
 const nameEndsWithKeyword = (text: string, end: number): boolean => {
-  if (end === 0 || !KEYWORD_LAST.has(text.charCodeAt(end - 1) | 0x20)) return false;
+  if (end === 0 || !isIn(KEYWORD_LAST, text.charCodeAt(end - 1) | 0x20)) return false;
   for (const k of KEYWORDS) {
     const start = end - k.length;
     if (start < 0) continue;
