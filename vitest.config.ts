@@ -8,8 +8,9 @@ export default defineConfig({
       'examples/*/src/**/*.spec.ts',
       'bench/src/**/*.spec.ts',
     ],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // End-to-end tests start many CLI processes and real servers; a shared 2-core CI machine needs the margin.
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
     // Tests share one PostgreSQL and fork child processes: keep parallelism modest on small machines.
     pool: 'forks',
     maxWorkers: 2,

@@ -38,6 +38,8 @@ export interface AuditorOptions {
   /** ... or at the first entry written this long after the last checkpoint. Default 60,000 ms. */
   readonly checkpointIntervalMs?: number;
   readonly dataPolicy: AuditDataPolicy;
+  /** A tenant's own policy (its data policy's `retain_prompts` / `retain_outputs`); default: `dataPolicy` for all. */
+  readonly dataPolicyFor?: (tenant: TenantId) => AuditDataPolicy;
   /** The clock; entries carry its time. */
   readonly now?: () => Date;
   /** Shows an event's stored payload as the audit log should hold it (e.g. opens encryption at rest). */
@@ -76,6 +78,14 @@ export interface Auditor extends AppendObserver {
   checkpoint(scope: TenantEventStore): TE.TaskEither<AuditError, { readonly seq: number } | null>;
   /** The chain's head as stored. */
   head(scope: TenantEventStore): TE.TaskEither<ReadError, AuditHead>;
+  /**
+   * Checkpoints every tenant this auditor has written to whose newest entries are unsigned and whose last
+   * checkpoint is older than the interval: so that entries written just before a quiet spell do not wait for
+   * the next entry to be covered. Returns how many checkpoints were written.
+   */
+  sweep(scopeFor: (tenant: TenantId) => TenantEventStore): Promise<number>;
+  /** Runs `sweep` every `everyMs` (default: the checkpoint interval) until `stop()`; the timer never keeps a process alive. */
+  startCheckpointTimer(scopeFor: (tenant: TenantId) => TenantEventStore, everyMs?: number): { stop(): void };
 }
 
 /** Attempts at one entry when other writers keep winning the race; with jittered back-off between them. */
@@ -273,7 +283,7 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
       }));
     }
     const copies = events.map((e, i): JsonObject => {
-      const kept = applyDataPolicy(options.dataPolicy, e);
+      const kept = applyDataPolicy(options.dataPolicyFor?.(outcome.tenant) ?? options.dataPolicy, e);
       const written = result.events[i];
       const copy: JsonObject = {
         id: e.id,
@@ -332,6 +342,31 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
         return E.map((h: AuditHead) => ({ seq: h.seq }))(written);
       }),
     head: (scope) => () => loadHead(scope),
+    sweep: async (scopeFor) => {
+      const signer = options.signer;
+      if (signer === undefined) return 0;
+      let written = 0;
+      for (const tenant of [...heads.keys()]) {
+        const done = await serial(tenant, async () => {
+          const head = heads.get(tenant);
+          if (head === undefined || head.entriesSinceCheckpoint === 0) return false;
+          if (head.lastCheckpointAt !== null && now().getTime() - head.lastCheckpointAt < intervalMs) return false;
+          return E.isRight(await writeCheckpoint(scopeFor(tenant), signer));
+        });
+        if (done) written++;
+      }
+      return written;
+    },
+    startCheckpointTimer(scopeFor, everyMs = intervalMs) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void this.sweep(scopeFor).finally(() => (running = false));
+      }, everyMs);
+      timer.unref();
+      return { stop: () => clearInterval(timer) };
+    },
   };
 };
 

@@ -6,6 +6,7 @@ import {
   asPromises,
   createMemoryStorage,
   policyBlocked,
+  purgeTenant,
   systemStream,
   type AppendPipeline,
   type JsonObject,
@@ -257,6 +258,40 @@ describe('the auditor', () => {
       'event.append',
       'audit.checkpoint',
     ]);
+    await store.close();
+  });
+
+  it('sweep checkpoints a quiet tenant whose last entries are unsigned, once the interval has passed', async () => {
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    const { store, auditor } = setup({ every: 1000, clock: () => new Date(t) });
+    const acme = store.forTenant(acmeId);
+    await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])();
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // not yet due
+    t += 61_000;
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(1);
+    expect(await auditor.sweep((tenant) => store.forTenant(tenant))).toBe(0); // nothing new since
+    expect((await entries(acme)).map((e) => e.action)).toEqual(['event.append', 'audit.checkpoint']);
+    await store.close();
+  });
+
+  it('verifies a log whose oldest entries retention purged, only while a purge entry in it accounts for them', async () => {
+    const { store, auditor, keys } = setup({ every: 3 });
+    const acme = store.forTenant(acmeId);
+    for (let i = 0; i < 5; i++) await acme.appendToStream(`s-${i}`, [{ type: 'E', data: i }])();
+    const before = (await entries(acme)).length;
+    const purged = await purgeTenant(acme, { days: 1, batchSize: 1000, now: new Date(Date.now() + 3 * 86_400_000) })();
+    expect(E.isRight(purged)).toBe(true);
+    for (let i = 0; i < 2; i++) await acme.appendToStream(`t-${i}`, [{ type: 'E', data: i }])();
+    const remaining = await entries(acme);
+    expect(remaining[0]).toMatchObject({ seq: before, action: 'retention.purge' });
+    const text = await exportText(acme, auditor, keys.signer);
+    expect(verifyJsonl(text, { keys: [keys.trusted] }).problems).toEqual([]);
+    // Without the purge entry, nothing accounts for the missing start.
+    const lines = text.split('\n');
+    const withoutPurge = [lines[0], ...lines.slice(2)].join('\n');
+    const report = verifyJsonl(withoutPurge, { keys: [keys.trusted] });
+    expect(report.ok).toBe(false);
+    expect(report.problems[0]).toMatchObject({ kind: 'sequence', seq: before + 1 });
     await store.close();
   });
 

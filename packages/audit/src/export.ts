@@ -46,7 +46,8 @@ export async function* readAuditLog(
       yield E.right({ seq: e.version, id: e.id, type: e.type, data: e.data, metadata: e.metadata });
     }
     if (page.right.length < pageSize) return;
-    from += page.right.length;
+    // Versions may have gaps where retention purged entries: continue after the last one read.
+    from = page.right[page.right.length - 1]!.version + 1;
   }
 }
 

@@ -4,6 +4,7 @@ import { Json, JsonObjectCodec } from '@palisade/core';
 import { canonicalJson } from './canonical-json.js';
 import { parseCsv } from './csv.js';
 import {
+  AUDIT_STREAM,
   AuditEntryData,
   CHECKPOINT_TYPE,
   CheckpointDetails,
@@ -125,6 +126,9 @@ export const createVerifier = (options: VerifyOptions) => {
   let sinceCheckpoint = 0;
   let seal: Extract<ExportLine, { kind: 'seal' }> | null = null;
   let anchorMet = options.anchor === undefined;
+  // Retention may have purged the oldest entries: the log then starts later, and an entry of its own must say so.
+  let firstSeq: number | null = null;
+  let purgedThrough = -1;
 
   const problem = (kind: ProblemKind, message: string, seq?: number): void => {
     if (problems.length < 1000) problems.push({ line, kind, message, ...(seq !== undefined ? { seq } : {}) });
@@ -171,14 +175,25 @@ export const createVerifier = (options: VerifyOptions) => {
     }
     // An entry.
     const seq = l.seq;
+    const data = AuditEntryData.decode(l.data);
+    if (firstSeq === null) {
+      firstSeq = seq;
+      // The first entry left after a purge: its `prev` is the hash of a purged entry, taken as given;
+      // `finish` checks that a purge recorded in the log covers every entry before it.
+      if (seq > 0 && E.isRight(data)) {
+        expectedSeq = seq;
+        prevHash = data.right.prev;
+      }
+    }
     if (seq !== expectedSeq) {
       problem('sequence', `expected entry ${expectedSeq}, found ${seq}`, seq);
     }
-    const data = AuditEntryData.decode(l.data);
     if (E.isLeft(data)) problem('malformed', 'the entry data is not a well-formed audit entry', seq);
     else {
       if (data.right.seq !== seq) problem('sequence', `the entry data says seq ${data.right.seq}`, seq);
       if (data.right.prev !== prevHash) problem('chain', 'prev is not the hash of the entry before', seq);
+      if (data.right.action === 'retention.purge')
+        purgedThrough = Math.max(purgedThrough, auditPurgedThrough(data.right));
     }
     if (l.type !== ENTRY_TYPE && l.type !== CHECKPOINT_TYPE) problem('malformed', 'the entry type is unknown', seq);
     if (l.type === CHECKPOINT_TYPE) {
@@ -224,6 +239,14 @@ export const createVerifier = (options: VerifyOptions) => {
         checkSignature(s.keyId, checkpointStatement(s.tenant, s.seq, s.head, s.at), s.signature, 'the seal');
       }
     }
+    if (firstSeq !== null && firstSeq > 0 && purgedThrough < firstSeq - 1) {
+      problems.unshift({
+        line: isExport ? 2 : 1,
+        seq: firstSeq,
+        kind: 'sequence',
+        message: `the log starts at entry ${firstSeq}, and no retention purge recorded in it accounts for the entries before`,
+      });
+    }
     if (!anchorMet)
       problem('anchor', `the log ends before the anchor at entry ${options.anchor!.seq}: it was cut short`);
     return {
@@ -240,6 +263,21 @@ export const createVerifier = (options: VerifyOptions) => {
   };
 
   return { push, finish };
+};
+
+/** The highest `$audit` version a `retention.purge` entry says was purged, or -1. */
+const auditPurgedThrough = (entry: AuditEntryData): number => {
+  const purge = entry.details['purge'];
+  const data = purge !== null && typeof purge === 'object' && !Array.isArray(purge) ? purge['data'] : undefined;
+  const streams = data !== null && typeof data === 'object' && !Array.isArray(data) ? data?.['streams'] : undefined;
+  if (!Array.isArray(streams)) return -1;
+  let through = -1;
+  for (const s of streams) {
+    if (s === null || typeof s !== 'object' || Array.isArray(s) || s['stream'] !== AUDIT_STREAM) continue;
+    const v = s['throughVersion'];
+    if (typeof v === 'number' && Number.isSafeInteger(v)) through = Math.max(through, v);
+  }
+  return through;
 };
 
 /** Verifies a JSON Lines export. */

@@ -87,6 +87,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 const mutate = (input: readonly JsonValue[], m: Mutation): JsonValue[] | null => {
   const out = [...input];
   const n = out.length;
+  if (n === 0) return null; // everything already removed: an empty file is checked on its own below
   switch (m.kind) {
     case 'delete':
       out.splice(m.i % n, 1);
@@ -216,6 +217,10 @@ describe('verifying an export', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('refuses an empty file', () => {
+    expect(verifyJsonl('', options).problems.map((p) => p.kind)).toEqual(['header', 'unsealed']);
   });
 
   it('reports what it found, by line and sequence number, without content', () => {

@@ -290,7 +290,7 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
     .action(
       withTenant<{ tenant: string; dryRun?: boolean; days?: number; batchSize?: number }>(
         async (scope, flags, out, runtime) => {
-          const settings = retentionSettings(runtime.config.retention);
+          const settings = retentionSettings(runtime.config);
           const days = flags.days ?? settings.retentionFor(scope.tenant);
           if (days === null) {
             return E.left(

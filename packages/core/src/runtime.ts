@@ -116,7 +116,7 @@ export const createRuntime = (
         container,
         forTenant: (tenant: TenantId) => store.forTenant(tenant),
         startRetention: (retention = {}) => {
-          const settings = retentionSettings(config.retention);
+          const settings = retentionSettings(config);
           const purger = startRetentionPurger({
             store,
             tenants: async () => [...new Set([...settings.tenants, ...((await retention.tenants?.()) ?? [])])],

@@ -6,7 +6,6 @@ import { NonNegativeInt, PositiveInt } from '../codecs.js';
 import { decodeWith } from '../decode.js';
 import { closed, invalidAt, storageUnavailable, type ReadError, type StorageUnavailable } from '../errors.js';
 import { ReadableStreamId } from '../ids.js';
-import type { JsonValue } from '../json.js';
 import type { StateKey, StateKind, StateWrite, StoredState, TenantStateStorage, TenantStorage } from '../ports.js';
 
 const STATE_METHODS = [
@@ -91,11 +90,7 @@ export class TenantStateStore {
   }
 
   /** Writes when the stored revision is `expectedRevision` (null: absent); the new revision, or null on a conflict. */
-  save(
-    key: StateKey,
-    write: StateWrite & { readonly state: JsonValue },
-    expectedRevision: number | null,
-  ): TE.TaskEither<ReadError, number | null> {
+  save(key: StateKey, write: StateWrite, expectedRevision: number | null): TE.TaskEither<ReadError, number | null> {
     return pipe(
       this.valid(key),
       TE.chainFirstEitherKW(() => decodeWrite(write)),

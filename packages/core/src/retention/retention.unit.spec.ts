@@ -148,18 +148,47 @@ describe('retention purge', () => {
       'x.yaml',
     );
     if (E.isLeft(good)) throw new Error(good.left.message);
-    const settings = retentionSettings(good.right.retention);
+    const settings = retentionSettings(good.right);
     expect(settings.retentionFor('acme' as TenantId)).toBe(30);
     expect(settings.retentionFor('globex' as TenantId)).toBeNull();
     expect(settings.retentionFor('initech' as TenantId)).toBe(90);
     expect(settings).toMatchObject({ intervalMs: 60000, batchSize: 500, tenants: ['acme', 'globex'] });
-    expect(retentionSettings(undefined).retentionFor('acme' as TenantId)).toBeNull();
+    expect(retentionSettings({}).retentionFor('acme' as TenantId)).toBeNull();
+    // The data policy's retention_days comes first, tenant before default.
+    const withPolicy = parseConfig(
+      [
+        'data_policy:',
+        '  retention_days: 60',
+        'tenants:',
+        '  initech:',
+        '    data_policy:',
+        '      retention_days: 7',
+        'retention:',
+        '  default_days: 365',
+        '  tenants:',
+        '    initech: 30',
+        '    globex: null',
+        '',
+      ].join('\n'),
+      'x.yaml',
+    );
+    if (E.isLeft(withPolicy)) throw new Error(withPolicy.left.message);
+    const fromPolicy = retentionSettings(withPolicy.right);
+    expect(fromPolicy.retentionFor('initech' as TenantId)).toBe(7);
+    expect(fromPolicy.retentionFor('globex' as TenantId)).toBeNull();
+    expect(fromPolicy.retentionFor('acme' as TenantId)).toBe(60);
+    expect([...fromPolicy.tenants].sort()).toEqual(['globex', 'initech']);
     const bad = parseConfig('retention:\n  batch_size: 20000\n  tenants:\n    acme: -1\n  every: 3\n', 'x.yaml');
     const issues = E.isLeft(bad) ? bad.left.issues.map((i) => i.path) : [];
     expect(issues).toContain('retention.every');
     const bad2 = parseConfig('retention:\n  batch_size: 20000\n  tenants:\n    acme: -1\n', 'x.yaml');
     const issues2 = E.isLeft(bad2) ? bad2.left.issues.map((i) => i.path) : [];
     expect(issues2).toEqual(expect.arrayContaining(['retention.batch_size', 'retention.tenants.acme']));
+    // A misspelt tenant is an error, never silently dropped.
+    const bad3 = parseConfig('retention:\n  tenants:\n    ACME: 30\n', 'x.yaml');
+    expect(E.isLeft(bad3) && bad3.left.issues).toEqual([
+      { path: 'retention.tenants.ACME', message: expect.stringContaining('is not a tenant id') as string },
+    ]);
   });
 
   it('starts from the runtime with the config, and stops with it', async () => {
