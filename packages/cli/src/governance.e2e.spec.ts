@@ -33,7 +33,7 @@ describe('palisade audit and forget, as a user drives them', () => {
         '  checkpoint_every: 4',
         '  data_policy:',
         '    retain_prompts: false',
-        // The email is personal data kept encrypted (and forgettable), not masked: the data policy leaves it to encryption.
+        // Personal fields are kept encrypted (and forgettable), not masked: the data policy leaves them to encryption.
         'data_policy:',
         '  pii_detectors: [ssn, phone, credit_card, ip_address, aws_access_key, aws_secret_key, api_secret, iban]',
         'encryption:',
@@ -53,7 +53,7 @@ describe('palisade audit and forget, as a user drives them', () => {
     const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  // A name, not an e-mail address: the default data policy would redact an address before encryption sees it.
+  // The personal field is a name: no detector of the data policy touches it, so encryption is what protects it.
   const register = (tenant: string, customer: string, name: string) =>
     palisade(
       'append',
