@@ -27,6 +27,8 @@ const RUNTIME_GRANTS: readonly (readonly [table: string, privileges: string])[] 
   ['streams', 'SELECT, INSERT, UPDATE'],
   ['events', 'SELECT, INSERT'],
   ['checkpoints', 'SELECT, INSERT, UPDATE'],
+  // No UPDATE: a key is written once and destroyed, never changed (an update would leave the old material behind).
+  ['data_keys', 'SELECT, INSERT, DELETE'],
 ];
 
 const partitioned = (schema: string, partitions: number, table: string, columns: string): string => {
@@ -95,6 +97,25 @@ const MIGRATIONS: readonly ((schema: string, partitions: number) => string)[] = 
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (tenant_id, subscriber_id)`,
     )}`,
+  // 2: the key store's wrapped data keys (crypto-shredding). `created_at` is text: the ISO string comes back as
+  // stored. Autovacuum at the first dead row: a destroyed key's row version lingers in its page until vacuumed.
+  (s, n) => `
+    ${partitioned(
+      s,
+      n,
+      'data_keys',
+      `tenant_id text COLLATE "C" NOT NULL,
+       key_ref text COLLATE "C" NOT NULL,
+       material text NOT NULL,
+       kek_id text NOT NULL,
+       created_at text NOT NULL,
+       PRIMARY KEY (tenant_id, key_ref)`,
+    )}
+    ${Array.from(
+      { length: n },
+      (_, i) =>
+        `ALTER TABLE ${s}.data_keys_p${i} SET (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0);`,
+    ).join('\n')}`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -135,8 +156,17 @@ export const migrate = async (
       `SELECT max(version)::integer AS version FROM ${s}.schema_migrations`,
     );
     const from = current.rows[0]?.version ?? 0;
+    // Tables added by later migrations get as many partitions as the schema was created with.
+    const existing =
+      from === 0
+        ? null
+        : await client.query<{ count: number }>(
+            `SELECT count(*)::integer AS count FROM pg_inherits WHERE inhparent = $1::regclass`,
+            [`${s}.tenants`],
+          );
+    const count = existing?.rows[0]?.count ?? partitions;
     for (let v = from; v < MIGRATIONS.length; v++) {
-      await client.query(MIGRATIONS[v]!(s, partitions));
+      await client.query(MIGRATIONS[v]!(s, count));
       await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [v + 1]);
     }
     const role = quoteIdent(runtimeRole);
