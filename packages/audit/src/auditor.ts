@@ -38,6 +38,8 @@ export interface AuditorOptions {
   /** ... or at the first entry written this long after the last checkpoint. Default 60,000 ms. */
   readonly checkpointIntervalMs?: number;
   readonly dataPolicy: AuditDataPolicy;
+  /** A tenant's own policy (its data policy's `retain_prompts` / `retain_outputs`); default: `dataPolicy` for all. */
+  readonly dataPolicyFor?: (tenant: TenantId) => AuditDataPolicy;
   /** The clock; entries carry its time. */
   readonly now?: () => Date;
   /** Shows an event's stored payload as the audit log should hold it (e.g. opens encryption at rest). */
@@ -281,7 +283,7 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
       }));
     }
     const copies = events.map((e, i): JsonObject => {
-      const kept = applyDataPolicy(options.dataPolicy, e);
+      const kept = applyDataPolicy(options.dataPolicyFor?.(outcome.tenant) ?? options.dataPolicy, e);
       const written = result.events[i];
       const copy: JsonObject = {
         id: e.id,

@@ -54,5 +54,5 @@ export {
   type VerifyReport,
 } from './verify.js';
 export { AuditQuery, auditFilter, queryAuditLog, type AuditQueryResult } from './query.js';
-export { auditorFromConfig } from './from-config.js';
+export { auditorFromConfig, type DataPolicySections } from './from-config.js';
 export { testSigner } from './test-support.js';

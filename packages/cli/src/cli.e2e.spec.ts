@@ -255,5 +255,5 @@ describe('palisade CLI', () => {
     expect(none.stderr).toContain('no retention is configured');
     expect(palisade('purge', '-t', 'globex', '--days', '0').code).toBe(2);
     expect(JSON.parse(palisade('--json', 'purge', '-t', 'globex', '--days', '10').stdout)).toMatchObject({ events: 1 });
-  });
+  }, 90_000); // a dozen CLI processes, each starting Node and opening the database
 });

@@ -42,7 +42,7 @@ describe('palisade audit and forget, as a user drives them', () => {
         '  personal_data:',
         '    - event_type: CustomerRegistered',
         '      subject: data.customerId',
-        '      fields: [data.email]',
+        '      fields: [data.name]',
         '',
       ].join('\n'),
     );
@@ -53,7 +53,8 @@ describe('palisade audit and forget, as a user drives them', () => {
     const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const register = (tenant: string, customer: string, email: string) =>
+  // A name, not an e-mail address: the default data policy would redact an address before encryption sees it.
+  const register = (tenant: string, customer: string, name: string) =>
     palisade(
       'append',
       '-t',
@@ -63,15 +64,15 @@ describe('palisade audit and forget, as a user drives them', () => {
       '--type',
       'CustomerRegistered',
       '--data',
-      JSON.stringify({ customerId: customer, email }),
+      JSON.stringify({ customerId: customer, name }),
       '--metadata',
       '{"actor":"user:7"}',
     );
 
   it('audits appends, forgets a subject in one tenant only, and the export verifies outside with the public key', () => {
-    expect(register('acme', 'c-1', 'ann@example.com').code).toBe(0);
-    expect(register('acme', 'c-2', 'bob@example.com').code).toBe(0);
-    expect(register('globex', 'c-1', 'ann@globex.example').code).toBe(0);
+    expect(register('acme', 'c-1', 'Ann Lovelace').code).toBe(0);
+    expect(register('acme', 'c-2', 'Bob Babbage').code).toBe(0);
+    expect(register('globex', 'c-1', 'Ann of Globex').code).toBe(0);
     expect(
       palisade(
         'append',
@@ -91,9 +92,9 @@ describe('palisade audit and forget, as a user drives them', () => {
     expect(JSON.parse(forgot.stdout)).toMatchObject({ existed: true });
     const read = (tenant: string, stream: string) =>
       (JSON.parse(palisade('--json', 'read', '-t', tenant, '-s', stream).stdout) as { data: unknown }[])[0]!.data;
-    expect(read('acme', 'customer-c-1')).toEqual({ customerId: 'c-1', email: { $erased: true } });
-    expect(read('acme', 'customer-c-2')).toEqual({ customerId: 'c-2', email: 'bob@example.com' });
-    expect(read('globex', 'customer-c-1')).toEqual({ customerId: 'c-1', email: 'ann@globex.example' });
+    expect(read('acme', 'customer-c-1')).toEqual({ customerId: 'c-1', name: { $erased: true } });
+    expect(read('acme', 'customer-c-2')).toEqual({ customerId: 'c-2', name: 'Bob Babbage' });
+    expect(read('globex', 'customer-c-1')).toEqual({ customerId: 'c-1', name: 'Ann of Globex' });
 
     // Query: by action and actor.
     const q = JSON.parse(palisade('--json', 'audit', 'query', '-t', 'acme', '--action', 'subject.*').stdout) as {
@@ -129,7 +130,7 @@ describe('palisade audit and forget, as a user drives them', () => {
     expect(palisade('audit', 'verify', '--file', 'acme.csv', '--public-key', 'pub.pem').code).toBe(0);
 
     const text = readFileSync(join(cwd, 'acme.jsonl'), 'utf8');
-    expect(text).not.toContain('ann@example.com');
+    expect(text).not.toContain('Ann Lovelace');
     expect(text).not.toContain('hello model'); // retain_prompts: false
     expect(text).toContain('"tokens":12');
 
@@ -147,7 +148,7 @@ describe('palisade audit and forget, as a user drives them', () => {
   }, 120_000);
 
   it('verifies the stored log, and refuses verify without a key or a tenant', () => {
-    register('acme', 'c-1', 'ann@example.com');
+    register('acme', 'c-1', 'Ann Lovelace');
     const stored = palisade('--json', 'audit', 'verify', '-t', 'acme');
     expect(stored.code).toBe(0);
     expect(JSON.parse(stored.stdout)).toMatchObject({ ok: true, tenant: 'acme' });

@@ -83,7 +83,10 @@ export const governanceFrom =
       }
       encryption = built.right;
     }
-    const audit = auditorFromConfig(config.audit, encryption !== null ? { viewStored: encryption.viewStored } : {});
+    const audit = auditorFromConfig(config.audit, encryption !== null ? { viewStored: encryption.viewStored } : {}, {
+      ...(config.data_policy !== undefined ? { data_policy: config.data_policy } : {}),
+      ...(config.tenants !== undefined ? { tenants: config.tenants } : {}),
+    });
     if (E.isLeft(audit)) {
       void keyStore?.close();
       return audit;

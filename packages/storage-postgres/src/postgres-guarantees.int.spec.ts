@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EventStore, createRuntime, parseConfig, type StorageAdapter } from '@palisade/core';
+import { EventStore, createRuntime, parseConfig, type StateKey, type StorageAdapter } from '@palisade/core';
 import { collect, fails, ok, tenantId } from '@palisade/storage-testkit';
 import { storagePlugin } from './plugin.js';
 import { createPostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
@@ -60,6 +60,7 @@ const waitFor = async (condition: () => boolean, timeoutMs = 10_000): Promise<vo
 };
 
 const event = (n: number) => ({ type: 'E', data: { n } });
+const STATE_KEY: StateKey = { kind: 'projection', name: 'p', version: 1, key: '' };
 
 describe('postgres: row-level security', () => {
   it('keeps interleaved tenants apart on a pool of one connection, the tenant set per transaction', async () => {
@@ -74,6 +75,10 @@ describe('postgres: row-level security', () => {
         ok((i % 2 === 0 ? acme : globex).appendToStream(`s-${i % 3}`, [event(i), event(i)])),
       ),
     );
+    for (const scope of [acme, globex]) {
+      await ok(scope.states.save(STATE_KEY, { state: scope.tenant, position: 1, purgedAt: null }, null));
+      expect(await ok(scope.states.switchActiveVersion('p', null, 1))).toBe(true);
+    }
     const [a, g] = await Promise.all([collect(acme), collect(globex)]);
     expect(a.map((e) => e.position)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     expect(g.map((e) => e.position)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
@@ -87,7 +92,9 @@ describe('postgres: row-level security', () => {
     const s = `"${schema}"`;
     const app = await client(appUrl);
     // Without the tenant setting the runtime role sees no row at all, in any table.
-    for (const table of ['events', 'streams', 'tenants']) expect(await count(app, `${s}.${table}`)).toBe(0);
+    for (const table of ['events', 'streams', 'tenants', 'states', 'active_versions']) {
+      expect(await count(app, `${s}.${table}`)).toBe(0);
+    }
     await app.query(`BEGIN; SELECT set_config('palisade.tenant', 'acme', true)`);
     expect(await count(app, `${s}.events`)).toBe(10);
     // Naming another tenant in the WHERE does not get past the policy.
@@ -109,6 +116,8 @@ describe('postgres: row-level security', () => {
     );
     expect(direct).toBe('42501');
     expect(await asAdmin((admin) => count(admin, `${s}.events`))).toBe(20);
+    expect(await asAdmin((admin) => count(admin, `${s}.states`))).toBe(2);
+    expect((await ok(globex.states.load(STATE_KEY)))?.state).toBe('globex');
   });
 
   it('refuses a runtime role that is a superuser (it would bypass RLS), without echoing the URL', async () => {
@@ -192,6 +201,52 @@ describe('postgres: migrations', () => {
     cleanups.push(() => dropSchema(fresh));
     const both = await Promise.all([0, 1].map(() => open({ schema: fresh })));
     expect(both).toHaveLength(2);
+  });
+});
+
+describe('postgres: retention', () => {
+  it('purges in batches by deleting rows found through the (tenant, recorded_at) index, never a tenant-wide scan', async () => {
+    const { adapter, schema } = await open();
+    const store = new EventStore(adapter);
+    cleanups.push(() => store.close());
+    const acme = store.forTenant(tenantId('acme'));
+    for (let i = 0; i < 5; i++) await ok(acme.appendToStream(`s-${i}`, [event(i), event(i)]));
+    const plan = await asAdmin(async (admin) => {
+      await admin.query(`BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off`);
+      const explained = await admin.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT stream_id, version FROM "${schema}".events
+         WHERE tenant_id = 'acme' AND recorded_at < now() AND stream_id <> ALL('{}'::text[])
+         ORDER BY recorded_at, position LIMIT 3`,
+      );
+      await admin.query('ROLLBACK');
+      return explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toMatch(/Index Scan using events_p\d+_tenant_id_recorded_at_position_idx/);
+    expect(plan).not.toMatch(/Sort/);
+    const batch = await ok(acme.purgeExpired({ before: new Date(Date.now() + 1000), limit: 3, keep: [] }));
+    expect(batch.deleted).toBe(3);
+    expect((await collect(acme)).map((e) => e.position)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+  });
+});
+
+describe('postgres: concurrent appends sharing an event id', () => {
+  it('stores the event once and names the id in every other append, even when they race past the id check', async () => {
+    const { adapter } = await open();
+    const store = new EventStore(adapter);
+    cleanups.push(() => store.close());
+    const acme = store.forTenant(tenantId('acme'));
+    const id = '7d2c1f4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f';
+    // Ten open connections first, then ten appends to different streams, so no stream lock orders them: several
+    // pass the id lookup before the first commits, meet the unique key, and are run again.
+    await Promise.all(Array.from({ length: 10 }, () => ok(acme.readLog())));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => acme.appendToStream(`dup-${i}`, [{ id, type: 'E', data: { n: 1 } }])()),
+    );
+    expect(results.filter(E.isRight)).toHaveLength(1);
+    for (const r of results.filter(E.isLeft)) {
+      expect(r.left).toMatchObject({ _tag: 'DuplicateEventId', eventId: id });
+    }
+    expect(await collect(acme)).toHaveLength(1);
   });
 });
 

@@ -32,6 +32,16 @@ import {
   decodeVersion,
 } from './rows.js';
 import { SCHEMA_VERSION, migrate, quoteIdent } from './schema.js';
+import {
+  loadActiveVersion,
+  loadState,
+  purgeBatch,
+  saveState,
+  stateStatements,
+  summarizeExpired,
+  switchActiveVersion,
+  type StateStatements,
+} from './states.js';
 
 export interface PostgresStorageOptions {
   /**
@@ -263,6 +273,7 @@ class PostgresStorage implements StorageAdapter {
   private readonly listening = new Map<TenantId, number>();
   private readonly listener: AppendListener;
   private readonly sql;
+  private readonly states: StateStatements;
   private readonly channel: string;
   /** Transaction-local settings that follow the tenant in every BEGIN. */
   private readonly settings: string;
@@ -286,6 +297,7 @@ class PostgresStorage implements StorageAdapter {
     this.listener = makeListener(this);
     // Statement names are per connection; the schema keeps two adapters in one process apart.
     const n = (what: string) => `palisade:${schema}:${what}`;
+    this.states = stateStatements(s, n);
     this.sql = {
       // Creates a placeholder row (version -1) for a new stream, or locks the existing one, so that concurrent
       // appends to one stream queue here; rolled back with the transaction if nothing is written. Sent in the same
@@ -385,7 +397,7 @@ class PostgresStorage implements StorageAdapter {
   }
 
   forTenant(tenant: TenantId): TenantStorage {
-    const { sql } = this;
+    const { sql, states } = this;
     return {
       tenant,
       append: (stream, events, expected) => () => this.append(tenant, stream, events, expected),
@@ -425,6 +437,28 @@ class PostgresStorage implements StorageAdapter {
           await client.query(sql.saveCheckpoint(tenant, subscriber, position));
           return E.right(undefined);
         }),
+      loadState: (key) => this.inTenant(tenant, 'load a state', (client) => loadState(client, states, tenant, key)),
+      saveState: (key, write, expectedRevision) =>
+        this.inTenant(tenant, 'save a state', (client) =>
+          saveState(client, states, tenant, key, write, expectedRevision),
+        ),
+      deleteStates: (kind, name, version) =>
+        this.inTenant(tenant, 'delete states', async (client) => {
+          const result = await client.query(states.deleteAll(tenant, kind, name, version));
+          return E.right(result.rowCount ?? 0);
+        }),
+      loadActiveVersion: (name) =>
+        this.inTenant(tenant, 'load an active version', (client) => loadActiveVersion(client, states, tenant, name)),
+      switchActiveVersion: (name, from, to) =>
+        this.inTenant(tenant, 'switch an active version', (client) =>
+          switchActiveVersion(client, states, tenant, name, from, to),
+        ),
+      purgeExpired: (options) =>
+        this.inTenant(tenant, 'purge expired events', (client) => purgeBatch(client, states, tenant, options)),
+      summarizeExpired: (options) =>
+        this.inTenant(tenant, 'summarize expired events', (client) =>
+          summarizeExpired(client, states, tenant, options),
+        ),
     };
   }
 

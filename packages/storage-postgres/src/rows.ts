@@ -7,6 +7,8 @@ import {
   TenantId,
   storageUnavailable,
   type ExistingEvent,
+  type PurgedStream,
+  type StoredState,
   type JsonObject,
   type JsonValue,
   type RecordedEvent,
@@ -117,4 +119,63 @@ export const decodeAll = <A>(
     out.push(decoded.right);
   }
   return E.right(out);
+};
+
+/** The columns a state read selects. */
+export const STATE_COLUMNS =
+  'state, position, purged_at, revision, (extract(epoch FROM updated_at) * 1000)::float8 AS updated_at_ms';
+
+const StateRow = t.type({
+  state: t.string,
+  position: Int,
+  purged_at: t.union([t.string, t.null]),
+  revision: Int,
+  updated_at_ms: t.number,
+});
+
+export const decodeStateRow = (row: unknown): E.Either<StorageError, StoredState> => {
+  const decoded = StateRow.decode(row);
+  if (E.isLeft(decoded)) return E.left(malformed('states'));
+  const r = decoded.right;
+  let state: JsonValue;
+  let updatedAt: string;
+  try {
+    state = JSON.parse(r.state) as JsonValue;
+    updatedAt = new Date(Math.round(r.updated_at_ms)).toISOString();
+  } catch {
+    return E.left(malformed('states'));
+  }
+  return E.right({ state, position: r.position, purgedAt: r.purged_at, revision: r.revision, updatedAt });
+};
+
+const ExpiredRow = t.type({ stream_id: ReadableStreamId, events: Int, through_version: Int });
+
+export const decodeExpiredRow = (row: unknown): E.Either<StorageError, PurgedStream> => {
+  const decoded = ExpiredRow.decode(row);
+  return E.isLeft(decoded)
+    ? E.left(malformed('events'))
+    : E.right({
+        stream: decoded.right.stream_id,
+        events: decoded.right.events,
+        throughVersion: decoded.right.through_version,
+      });
+};
+
+const DeletedRow = t.type({ stream_id: ReadableStreamId, version: Int });
+
+/** A row a purge deleted: its stream and version. */
+export const decodeDeletedRow = (
+  row: unknown,
+): E.Either<StorageError, { readonly stream: ReadableStreamId; readonly version: number }> => {
+  const decoded = DeletedRow.decode(row);
+  return E.isLeft(decoded)
+    ? E.left(malformed('events'))
+    : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
+};
+
+const TotalsRow = t.type({ events: Int, streams: Int });
+
+export const decodeTotalsRow = (row: unknown): E.Either<StorageError, { events: number; streams: number }> => {
+  const decoded = TotalsRow.decode(row);
+  return E.isLeft(decoded) ? E.left(malformed('events')) : E.right(decoded.right);
 };

@@ -25,8 +25,11 @@ export const DEFAULT_PARTITIONS = 16;
 const RUNTIME_GRANTS: readonly (readonly [table: string, privileges: string])[] = [
   ['tenants', 'SELECT, INSERT, UPDATE'],
   ['streams', 'SELECT, INSERT, UPDATE'],
-  ['events', 'SELECT, INSERT'],
+  // DELETE only for retention purges; events are never updated.
+  ['events', 'SELECT, INSERT, DELETE'],
   ['checkpoints', 'SELECT, INSERT, UPDATE'],
+  ['states', 'SELECT, INSERT, UPDATE, DELETE'],
+  ['active_versions', 'SELECT, INSERT, UPDATE'],
   // No UPDATE: a key is written once and destroyed, never changed (an update would leave the old material behind).
   ['data_keys', 'SELECT, INSERT, DELETE'],
 ];
@@ -97,7 +100,36 @@ const MIGRATIONS: readonly ((schema: string, partitions: number) => string)[] = 
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (tenant_id, subscriber_id)`,
     )}`,
-  // 2: the key store's wrapped data keys (crypto-shredding). `created_at` is text: the ISO string comes back as
+  // Projections, snapshots and retention. Purges find a tenant's oldest events by time.
+  (s, n) => `
+    CREATE INDEX events_by_time ON ${s}.events (tenant_id, recorded_at, position);
+    ${partitioned(
+      s,
+      n,
+      'states',
+      `tenant_id text COLLATE "C" NOT NULL,
+       kind text COLLATE "C" NOT NULL,
+       name text COLLATE "C" NOT NULL,
+       version integer NOT NULL,
+       key text COLLATE "C" NOT NULL,
+       state text NOT NULL,
+       position bigint NOT NULL,
+       purged_at text,
+       revision bigint NOT NULL,
+       updated_at timestamptz NOT NULL,
+       PRIMARY KEY (tenant_id, kind, name, version, key)`,
+    )}
+    ${partitioned(
+      s,
+      n,
+      'active_versions',
+      `tenant_id text COLLATE "C" NOT NULL,
+       name text COLLATE "C" NOT NULL,
+       version integer NOT NULL,
+       updated_at timestamptz NOT NULL,
+       PRIMARY KEY (tenant_id, name)`,
+    )}`,
+  // 3: the key store's wrapped data keys (crypto-shredding). `created_at` is text: the ISO string comes back as
   // stored. Autovacuum at the first dead row: a destroyed key's row version lingers in its page until vacuumed.
   (s, n) => `
     ${partitioned(
@@ -156,15 +188,18 @@ export const migrate = async (
       `SELECT max(version)::integer AS version FROM ${s}.schema_migrations`,
     );
     const from = current.rows[0]?.version ?? 0;
-    // Tables added by later migrations get as many partitions as the schema was created with.
-    const existing =
+    // A schema created earlier keeps its partition count: later migrations partition new tables the same way.
+    const count =
       from === 0
-        ? null
-        : await client.query<{ count: number }>(
-            `SELECT count(*)::integer AS count FROM pg_inherits WHERE inhparent = $1::regclass`,
-            [`${s}.tenants`],
+        ? partitions
+        : Number(
+            (
+              await client.query<{ n: string }>(
+                `SELECT count(*) AS n FROM pg_inherits WHERE inhparent = $1::regclass`,
+                [`${s}.events`],
+              )
+            ).rows[0]?.n ?? partitions,
           );
-    const count = existing?.rows[0]?.count ?? partitions;
     for (let v = from; v < MIGRATIONS.length; v++) {
       await client.query(MIGRATIONS[v]!(s, count));
       await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [v + 1]);

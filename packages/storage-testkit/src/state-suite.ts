@@ -294,7 +294,7 @@ export const stateAndRetentionConformance = (target: ConformanceTarget): void =>
       );
     });
 
-    it('purges and deletes state in one tenant only, never another (property)', async () => {
+    it('purges, deletes state and rebuilds in one tenant only, never another (property)', async () => {
       const tenants = ['t-a', 't-b', 't-c'];
       const stepArb = fc.oneof(
         fc.record({
@@ -327,8 +327,12 @@ export const stateAndRetentionConformance = (target: ConformanceTarget): void =>
               }
               const before = cuts.length > 0 ? cuts[cuts.length - 1]! : new Date(Date.now() + 1000);
               const snapshotOf = new Map<string, unknown>();
+              const tallyOf = new Map<string, unknown>();
               for (const name of tenants) {
                 const scope = local.tenant(name);
+                // Every tenant has the tally projection at version 1, built from its own log.
+                await ok(projectionsFor(scope).catchUp(tallyV1));
+                tallyOf.set(name, await ok(projectionsFor(scope).read(tallyV1)));
                 await ok(scope.states.save(projection('p'), { state: name, position: 0, purgedAt: null }, null));
                 for (const s of ['shared', 'order-1', 'x']) {
                   await ok(scope.states.save(snapshot('p', s), { state: name, position: 0, purgedAt: null }, null));
@@ -342,10 +346,16 @@ export const stateAndRetentionConformance = (target: ConformanceTarget): void =>
               }
               await ok(scope.states.delete('projection', 'p', 1));
               await ok(scope.states.delete('snapshot', 'p', 1));
+              // Rebuild the victim's tally as version 2 and drop version 1: write paths of their own.
+              await ok(projectionsFor(scope).rebuild(tallyV2, { pageSize: 2 }));
+              await ok(projectionsFor(scope).dropVersion(tallyV2, 1));
+              expect(await ok(scope.states.activeVersion('tally'))).toBe(2);
               for (const name of tenants) {
                 if (name === victim) continue;
                 const other = local.tenant(name);
                 expect(await collect(other)).toEqual(snapshotOf.get(name));
+                expect(await ok(other.states.activeVersion('tally'))).toBe(1);
+                expect(await ok(projectionsFor(other).read(tallyV1))).toEqual(tallyOf.get(name));
                 expect(await ok(other.states.load(projection('p')))).toMatchObject({ state: name, purgedAt: null });
                 for (const s of ['shared', 'order-1', 'x']) {
                   const row = await ok(other.states.load(snapshot('p', s as StreamId)));

@@ -79,6 +79,7 @@ export const startAsyncProjection = <S>(
     let timer: NodeJS.Timeout | undefined;
     let saving: Promise<void> = Promise.resolve();
     let activeVersion = active.right;
+    let superseded = false;
 
     // Saves are chained so that two never overlap; each saves the state as it was when it started.
     const save = (): Promise<void> => {
@@ -103,6 +104,13 @@ export const startAsyncProjection = <S>(
           const switched = await activate(activeVersion, result.right.position);
           if (E.isLeft(switched)) failure = switched.left;
           else if (switched.right) activeVersion = p.version;
+        }
+        // A newer version took over (a rebuild or a newer runner switched readers): this one is done.
+        const current = await store.states.activeVersion(p.name)();
+        if (E.isRight(current) && current.right !== null && current.right > p.version) {
+          superseded = true;
+          // Not awaited: the subscription may be waiting on the handler that called this save.
+          void stopCurrent?.();
         }
       });
       return saving;
@@ -157,7 +165,7 @@ export const startAsyncProjection = <S>(
         : E.left(failure);
     }
     if (E.isLeft(end)) return end;
-    return E.right('stopped');
+    return E.right(superseded ? 'superseded' : 'stopped');
   };
 
   const run = async (): Promise<AsyncProjectionEnd> => {
@@ -165,6 +173,7 @@ export const startAsyncProjection = <S>(
       const outcome = await runOnce();
       if (E.isLeft(outcome)) return outcome;
       if (outcome.right === 'again' && !stopped) continue;
+      stopped = true;
       return E.right(outcome.right === 'superseded' ? 'superseded' : 'stopped');
     }
   };

@@ -213,6 +213,17 @@ describe('projections', () => {
       expect(await old.right.done).toEqual(E.right('superseded'));
     });
 
+    it('a running runner stops by itself once a newer version is switched in', async () => {
+      await ok(acme.appendToStream('order-1', [placed(1)]));
+      const runner = projections.startAsync(totalsV1, { saveEvery: 1, saveAfterMs: 1 });
+      if (E.isLeft(runner)) throw new Error(runner.left.message);
+      await waitFor(() => runner.right.position() === 1);
+      await ok(projections.rebuild(totalsV2));
+      await ok(acme.appendToStream('order-2', [placed(1)]));
+      expect(await runner.right.done).toEqual(E.right('superseded'));
+      expect((await ok(projections.read(totalsV2)))?.version).toBe(2);
+    });
+
     it('refuses bad options', () => {
       expect(E.isLeft(projections.startAsync(totalsV1, { saveEvery: 0 }))).toBe(true);
     });
