@@ -1,11 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { EventStore, asPromises, createMemoryStorage, type JsonObject } from '@palisade/core';
+import { EventStore, asPromises, createMemoryStorage, type JsonObject, type TenantId } from '@palisade/core';
 import { AUDIT_STREAM, AuditEntryData } from './entry.js';
 import { auditorFromConfig } from './from-config.js';
 
 const auditedData = async (store: EventStore, tenant: string): Promise<JsonObject> => {
-  const scope = asPromises(store.forTenant(tenant));
+  // A literal id in a test; production code decodes ids with parseTenantId.
+  const id = tenant as TenantId;
+  const scope = asPromises(store.forTenant(id));
   await scope.appendToStream('run-1', [
     { type: 'ModelCalled', data: { prompt: 'hello', completion: 'hi', tokens: 3 } },
   ]);
