@@ -62,13 +62,14 @@ export const createPostgresKeyStore =
   };
 
 interface KeyRow {
+  readonly tenant_id: unknown;
   readonly key_ref: unknown;
   readonly material: unknown;
   readonly kek_id: unknown;
   readonly created_at: unknown;
 }
 
-const COLUMNS = 'key_ref, material, kek_id, created_at';
+const COLUMNS = 'tenant_id, key_ref, material, kek_id, created_at';
 
 class PostgresKeyStore implements KeyStore {
   readonly name = ADAPTER;
@@ -158,8 +159,14 @@ class PostgresKeyStore implements KeyStore {
   }
 }
 
-/** A stored row is input like any other: decoded, and never quoted in the error. */
+/**
+ * A stored row is input like any other: decoded, and never quoted in the error. A row of another tenant (which the
+ * WHERE and the policy both rule out) is refused as well: the third wall.
+ */
 const decodeRow = (tenant: TenantId, row: KeyRow): E.Either<StorageError, WrappedKey> => {
+  if (row.tenant_id !== tenant) {
+    return E.left(storageUnavailable(NAME, `a key row of another tenant reached tenant '${tenant}'`, false));
+  }
   const decoded = WrappedKeyCodec.decode({
     ref: row.key_ref,
     material: row.material,

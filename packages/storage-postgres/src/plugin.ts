@@ -34,7 +34,11 @@ export const storagePlugin: StoragePlugin<PostgresConfig> = {
   options: PostgresOptions,
   create: (o) => createPostgresStorage(storageOptions(o)),
   // Same options, same schema and roles: keys live beside the events, under the same row-level security.
-  createKeyStore: (o) => createPostgresKeyStore(storageOptions(o)),
+  // Its own pool of 2 (the default): `pool_size` is sized for the event store's traffic, not for key look-ups.
+  createKeyStore: (o) => {
+    const { poolSize: _eventPool, ...options } = storageOptions(o);
+    return createPostgresKeyStore(options);
+  },
 };
 
 const storageOptions = (o: PostgresConfig): PostgresStorageOptions => ({
