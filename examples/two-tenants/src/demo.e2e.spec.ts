@@ -27,5 +27,7 @@ it('shows each tenant only its own events, twice in a row', async () => {
     expect(text).not.toContain('4242 4242 4242 4242');
     expect(text).toContain('PALISADE_POLICY_BLOCKED (blocked by data policy: aws_access_key at $[0].data.note)');
     expect(text).toContain('acme   stream deploy-1 exists after the refusal: false');
+    expect(text).toMatch(/acme {3}audit log: \d+ entries, [1-9]\d* signed checkpoints, verified: true/);
+    expect(text).toMatch(/rewritten as a success: verified: false \(\w+\)/);
   }
 });

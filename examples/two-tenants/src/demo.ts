@@ -1,8 +1,24 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
+import {
+  bypassAuditStream,
+  createAuditor,
+  dataPolicyFrom,
+  exportAuditLog,
+  jsonlLine,
+  loadPublicKey,
+  loadSigner,
+  verifyJsonl,
+} from '@palisade/audit';
 import { asPromises, createRuntime, parseTenantId, PalisadeFailure, unwrap, type TenantId } from '@palisade/core';
 import { createRedactionPipeline } from '@palisade/redaction';
 import { storagePlugin as sqlite } from '@palisade/storage-sqlite';
+
+const must = <A>(result: E.Either<{ message: string } | string, A>): A => {
+  if (E.isLeft(result)) throw new Error(typeof result.left === 'string' ? result.left : result.left.message);
+  return result.right;
+};
 
 const tenant = (raw: string): TenantId => {
   const id = parseTenantId(raw);
@@ -26,8 +42,22 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
     },
     redaction: { mode: 'pool', workers: 2 },
   };
-  const pipeline = await unwrap(createRedactionPipeline(config, { baseDir: process.cwd() }));
-  const runtime = await unwrap(createRuntime(config, { storagePlugins: [sqlite], pipeline }));
+  const redaction = await unwrap(createRedactionPipeline(config, { baseDir: process.cwd() }));
+  // The audit log: every append and policy decision, hash-chained, checkpoints signed with Ed25519.
+  // In production the private key comes from a secret backend (`audit.signing.key: ${secret:...}`).
+  const keys = generateKeyPairSync('ed25519');
+  const privatePem = keys.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const publicPem = keys.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  const signer = must(loadSigner('demo-key', privatePem));
+  const auditor = createAuditor({ signer, dataPolicy: must(dataPolicyFrom({})), checkpointEvery: 4 });
+  const runtime = await unwrap(
+    createRuntime(config, {
+      storagePlugins: [sqlite],
+      // Audit entries are written already redacted; redaction skips the $audit stream itself.
+      pipeline: bypassAuditStream(redaction),
+      observer: auditor,
+    }),
+  );
   try {
     const acme = asPromises(runtime.forTenant(tenant('acme')));
     const globex = asPromises(runtime.forTenant(tenant('globex')));
@@ -37,7 +67,8 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
     const live: string[] = [];
     const subscription = acme.subscribe({
       subscriber: 'demo-projector',
-      handler: (e) => void live.push(`${e.type}@${e.position}`),
+      // The tenant log also holds its system streams ($audit): this projector wants business events only.
+      handler: (e) => void (e.stream.startsWith('$') ? undefined : live.push(`${e.type}@${e.position}`)),
     });
 
     await acme.appendToStream(
@@ -104,6 +135,22 @@ export const runDemo = async (databasePath: string, print: (line: string) => voi
     await new Promise((r) => setTimeout(r, 300));
     subscription.stop().catch(() => undefined);
     print(`acme   subscription saw: ${live.join(', ')}`);
+
+    // A tenant verifies its own audit log outside Palisade: the export and the public key are all it needs.
+    let exported = '';
+    await exportAuditLog(runtime.forTenant(tenant('acme')), { signer }, (line) => {
+      exported += jsonlLine(line);
+    });
+    const trusted = { keys: [must(loadPublicKey('demo-key', publicPem))] };
+    const verified = verifyJsonl(exported, trusted);
+    print(
+      `\nacme   audit log: ${verified.entries} entries, ${verified.checkpoints} signed checkpoints, verified: ${String(verified.ok)}`,
+    );
+    const tampered = exported.replace('"outcome":"refused"', '"outcome":"success"');
+    const caught = verifyJsonl(tampered, trusted);
+    print(
+      `acme   the same export with the refusal rewritten as a success: verified: ${String(caught.ok)} (${caught.problems[0]?.kind ?? 'no problem found'})`,
+    );
     print('\nEach tenant saw only its own events.');
   } finally {
     await runtime.close();

@@ -224,20 +224,32 @@ export class TenantEventStore {
         ),
       ),
       TE.chainFirstEitherKW(({ events }) => this.checkBatch(events)),
-      TE.chainW(({ stream, events, options }) =>
-        pipe(
+      TE.chainW(({ stream, events, options }) => {
+        // Ids are assigned before the pipeline, so that a stage can bind to them (encryption does), and the
+        // adapter still knows which ones are fresh and need no retry lookup.
+        const generated = new Set<string>();
+        const withIds =
           this.deps.pipeline === undefined
-            ? TE.right(events)
+            ? events
+            : events.map((e) => {
+                if (e.id !== undefined) return e;
+                const id = newEventId();
+                generated.add(id);
+                return { ...e, id };
+              });
+        return pipe(
+          this.deps.pipeline === undefined
+            ? TE.right(withIds)
             : pipe(
                 // Refuse oversize events before they cost the pipeline anything.
-                TE.fromEither(this.checkSizes(events)),
-                TE.chainW(() => this.deps.pipeline!.process({ tenant: this.tenant, stream }, events)),
+                TE.fromEither(this.checkSizes(withIds)),
+                TE.chainW(() => this.deps.pipeline!.process({ tenant: this.tenant, stream }, withIds)),
               ),
-          TE.chainEitherKW((processed) => this.prepare(stream, processed)),
+          TE.chainEitherKW((processed) => this.prepare(stream, processed, generated)),
           TE.chainFirstW((prepared) => TE.fromIO(() => onPrepared(prepared))),
           TE.chainW((prepared) => this.scope.append(stream, prepared, options.expected ?? 'any')),
-        ),
-      ),
+        );
+      }),
     );
   }
 
@@ -411,7 +423,11 @@ export class TenantEventStore {
     return E.right(undefined);
   }
 
-  private prepare(stream: StreamId, events: readonly NewEvent[]): E.Either<AppendError, readonly PreparedEvent[]> {
+  private prepare(
+    stream: StreamId,
+    events: readonly NewEvent[],
+    generated: ReadonlySet<string>,
+  ): E.Either<AppendError, readonly PreparedEvent[]> {
     const prepared: PreparedEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
@@ -423,7 +439,7 @@ export class TenantEventStore {
         return E.left(eventTooLarge(i, bytes, this.deps.limits.maxEventBytes));
       prepared.push({
         id: event.id ?? newEventId(),
-        idGenerated: event.id === undefined,
+        idGenerated: event.id === undefined || generated.has(event.id),
         type: event.type,
         data: event.data,
         metadata,

@@ -185,3 +185,28 @@ describe('composePipelines', () => {
     await refusing.close();
   });
 });
+
+describe('ids and the pipeline', () => {
+  it('assigns ids before the pipeline, and marks them fresh for the adapter', async () => {
+    const seen: (string | undefined)[] = [];
+    const pipeline: AppendPipeline = {
+      process: (_c, events) => {
+        seen.push(...events.map((e) => e.id));
+        return TE.right(events);
+      },
+    };
+    const { observer, outcomes } = recording();
+    const store = new EventStore(createMemoryStorage(), { pipeline, observer });
+    const given = '3f1c7a52-3b7e-4c1e-9d55-0c8a3f1b2e77';
+    const r = await asPromises(store.forTenant(acmeId)).appendToStream('s-1', [
+      { type: 'E', data: 1 },
+      { id: given, type: 'E', data: 2 },
+    ]);
+    expect(seen[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen[1]).toBe(given);
+    expect(r.events.map((e) => e.id)).toEqual(seen);
+    const appended = outcomes[0];
+    expect(appended?._tag === 'Appended' && appended.events.map((e) => e.idGenerated)).toEqual([true, false]);
+    await store.close();
+  });
+});

@@ -33,8 +33,22 @@ export interface Binding {
 const aad = (tenant: string, e: Omit<Envelope, 'iv' | 'ct' | 'tag' | 'v'>): Buffer =>
   Buffer.from(JSON.stringify(['palisade-enc/1', tenant, e.s, e.e, e.p, e.k]), 'utf8');
 
+// IVs come from a pool of random bytes filled 4,096 IVs at a time: one call to the CSPRNG per 4,096 seals instead
+// of one per seal (it was the largest single cost of sealing). Each IV is still 96 fresh random bits, used once.
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+const nextIv = (): Buffer => {
+  if (ivOffset + 12 > ivPool.length) {
+    ivPool = randomBytes(12 * 4096);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + 12);
+  ivOffset += 12;
+  return iv;
+};
+
 export const seal = (key: Buffer, keyRef: string, at: Binding, value: JsonValue): JsonObject => {
-  const iv = randomBytes(12);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const header = { k: keyRef, s: at.stream, e: at.eventId, p: at.path };
   cipher.setAAD(aad(at.tenant, header));
