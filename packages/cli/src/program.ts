@@ -350,13 +350,14 @@ const openRuntime =
       return pipeline;
     }
     const warn = (e: unknown) => out.error(`warning: ${e instanceof Error ? e.message : 'audit failure'}`);
-    const governance = governanceFrom(config, baseDir, pipeline.right, warn);
+    const storagePlugins = [sqlitePlugin, ...(options.storagePlugins ?? [])];
+    const governance = await governanceFrom(config, baseDir, pipeline.right, warn, storagePlugins)();
     // The runtime holds what it needs; the secret cache's timers must not keep the CLI alive.
     await loaded.right.close();
     if (E.isLeft(governance)) return governance;
     const g = governance.right;
     const runtime = await createRuntime(config, {
-      storagePlugins: [sqlitePlugin, ...(options.storagePlugins ?? [])],
+      storagePlugins,
       baseDir,
       ...(g.pipeline !== undefined ? { pipeline: g.pipeline } : {}),
       ...(g.observer !== undefined ? { observer: g.observer } : {}),

@@ -72,7 +72,14 @@ export {
   type LoadedConfig,
   type SecretReferenceLookup,
 } from './config.js';
-export { Tokens, createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+export {
+  Tokens,
+  createRuntime,
+  decodePluginOptions,
+  findStoragePlugin,
+  type Runtime,
+  type RuntimeOptions,
+} from './runtime.js';
 export { asPromises, unwrap, type TenantEventStoreAsync } from './promises.js';
 export { parseTenantId } from './tenant.js';
 export { Secret } from './secrets/secret-value.js';

@@ -20,6 +20,7 @@ import type {
 } from './errors.js';
 import type { StreamId, SubscriberId, TenantId } from './ids.js';
 import type { TenantEventStore } from './event-store.js';
+import type { KeyStore } from './key-store.js';
 
 /*
  * The storage port. An adapter never sees a request that is not already bound
@@ -200,6 +201,12 @@ export interface StoragePlugin<Options = unknown> {
   readonly kind: string;
   readonly options: t.Type<Options, unknown, unknown>;
   create(options: Options, context: StorageContext): TE.TaskEither<PalisadeError, StorageAdapter>;
+  /**
+   * A key store in the same database, from the same options: what the CLI uses
+   * for `encryption` when `encryption.key_store` is absent or names this kind.
+   * Optional: without it, such a config is refused and must name another key store.
+   */
+  createKeyStore?(options: Options, context: StorageContext): TE.TaskEither<PalisadeError, KeyStore>;
 }
 
 /** A plugin of any options type, as the runtime holds them. */

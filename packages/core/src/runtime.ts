@@ -139,19 +139,24 @@ export const createRuntime = (
   );
 };
 
-const decodePluginOptions = (plugin: AnyStoragePlugin, raw: Record<string, unknown>) => {
+/** Decodes a storage section (less its `kind`) with the plugin's codec; issues are named under `at`. */
+export const decodePluginOptions = (plugin: AnyStoragePlugin, raw: Record<string, unknown>, at = 'storage') => {
   const result = plugin.options.decode(raw);
   return E.isRight(result)
     ? result
     : E.left(
         configInvalid(
           'config',
-          toIssues(result.left).map((i) => ({ ...i, path: i.path === '' ? 'storage' : `storage.${i.path}` })),
+          toIssues(result.left).map((i) => ({ ...i, path: i.path === '' ? at : `${at}.${i.path}` })),
         ),
       );
 };
 
-const findStoragePlugin = (
+/**
+ * The plugin for a storage kind: the built-in memory one, one of `plugins`, or
+ * `@palisade/storage-<kind>` resolved from `baseDir` (the user's project).
+ */
+export const findStoragePlugin = (
   kind: string,
   plugins: readonly AnyStoragePlugin[],
   baseDir: string,

@@ -99,7 +99,7 @@ const types = {
     oid === INT8_OID ? parseInt8 : defaultParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const clientConfig = (
+export const clientConfig = (
   url: string,
   password: string | undefined,
   options: PostgresStorageOptions,
@@ -154,8 +154,8 @@ export const createPostgresStorage =
 
 const channelOf = (schema: string): string => `palisade_append_${schema}`;
 
-/** Checks the runtime role, migrates if asked, and checks the schema version. */
-const prepare = async (
+/** Checks the runtime role, migrates if asked, and checks the schema version (the key store does the same). */
+export const prepare = async (
   pool: pg.Pool,
   schema: string,
   options: PostgresStorageOptions,

@@ -30,6 +30,8 @@ const RUNTIME_GRANTS: readonly (readonly [table: string, privileges: string])[] 
   ['checkpoints', 'SELECT, INSERT, UPDATE'],
   ['states', 'SELECT, INSERT, UPDATE, DELETE'],
   ['active_versions', 'SELECT, INSERT, UPDATE'],
+  // No UPDATE: a key is written once and destroyed, never changed (an update would leave the old material behind).
+  ['data_keys', 'SELECT, INSERT, DELETE'],
 ];
 
 const partitioned = (schema: string, partitions: number, table: string, columns: string): string => {
@@ -127,6 +129,25 @@ const MIGRATIONS: readonly ((schema: string, partitions: number) => string)[] = 
        updated_at timestamptz NOT NULL,
        PRIMARY KEY (tenant_id, name)`,
     )}`,
+  // 3: the key store's wrapped data keys (crypto-shredding). `created_at` is text: the ISO string comes back as
+  // stored. Autovacuum at the first dead row: a destroyed key's row version lingers in its page until vacuumed.
+  (s, n) => `
+    ${partitioned(
+      s,
+      n,
+      'data_keys',
+      `tenant_id text COLLATE "C" NOT NULL,
+       key_ref text COLLATE "C" NOT NULL,
+       material text NOT NULL,
+       kek_id text NOT NULL,
+       created_at text NOT NULL,
+       PRIMARY KEY (tenant_id, key_ref)`,
+    )}
+    ${Array.from(
+      { length: n },
+      (_, i) =>
+        `ALTER TABLE ${s}.data_keys_p${i} SET (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0);`,
+    ).join('\n')}`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
