@@ -146,3 +146,4 @@ export {
 } from './key-store.js';
 export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
 export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';
+export { storedRowDecoders, StoredInt, type StoredRowDecoders } from './stored-rows.js';

@@ -4,16 +4,12 @@ import {
   EventId,
   EventType,
   ReadableStreamId,
+  StoredInt,
   TenantId,
-  storageUnavailable,
-  type ExistingEvent,
-  type PurgedStream,
-  type StoredState,
-  type JsonObject,
-  type JsonValue,
+  storedRowDecoders,
   type RecordedEvent,
   type StorageError,
-  type StreamInfo,
+  type StoredState,
 } from '@palisade/core';
 import { ADAPTER } from './errors.js';
 
@@ -22,7 +18,8 @@ import { ADAPTER } from './errors.js';
  * tool that bypassed the adapter must not reach a reader as an event.
  */
 
-const Int = t.refinement(t.number, Number.isSafeInteger, 'Integer');
+const rows = storedRowDecoders(ADAPTER);
+const Int = StoredInt;
 
 /** The columns every event read selects, in this order (rows come back as arrays). */
 export const EVENT_COLUMNS =
@@ -43,59 +40,23 @@ const EVENT_ROW_COLUMNS: readonly t.Is<unknown>[] = [
 const isEventRow = (row: unknown): row is EventRow =>
   Array.isArray(row) && row.length === EVENT_ROW_COLUMNS.length && EVENT_ROW_COLUMNS.every((is, i) => is(row[i]));
 
-const ExistingRow = t.type({
-  event_id: EventId,
-  stream_id: ReadableStreamId,
-  version: Int,
-  position: Int,
-  content_hash: t.string,
-});
-
-const StreamRow = t.type({ stream_id: ReadableStreamId, version: Int });
 const VersionRow = t.type({ version: Int });
 const PositionRow = t.type({ position: Int });
 
-export const malformed = (table: string): StorageError =>
-  storageUnavailable(ADAPTER, `a stored row in '${table}' is malformed`, false);
+export const malformed = rows.malformed;
 
 /** Decodes an event row read for `expectedTenant`; a row of another tenant is refused (a third wall). */
 export const decodeEventRow = (row: unknown, expectedTenant: TenantId): E.Either<StorageError, RecordedEvent> => {
   if (!isEventRow(row) || row[0] !== expectedTenant) return E.left(malformed('events'));
   const [tenant, position, stream, version, id, type, dataJson, metadataJson, recordedAtMs] = row;
-  let data: JsonValue;
-  let metadata: JsonObject;
-  let recordedAt: string;
-  try {
-    data = JSON.parse(dataJson) as JsonValue;
-    const parsed = JSON.parse(metadataJson) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return E.left(malformed('events'));
-    metadata = parsed as JsonObject;
-    recordedAt = new Date(Math.round(recordedAtMs)).toISOString();
-  } catch {
-    return E.left(malformed('events'));
-  }
-  return E.right({ id, tenant, stream, version, position, type, data, metadata, recordedAt });
+  const recorded = new Date(Math.round(recordedAtMs));
+  if (Number.isNaN(recorded.getTime())) return E.left(malformed('events'));
+  const recordedAt = recorded.toISOString();
+  return rows.event({ id, tenant, stream, version, position, type, dataJson, metadataJson, recordedAt });
 };
 
-export const decodeExistingRow = (row: unknown): E.Either<StorageError, ExistingEvent> => {
-  const decoded = ExistingRow.decode(row);
-  if (E.isLeft(decoded)) return E.left(malformed('events'));
-  const r = decoded.right;
-  return E.right({
-    id: r.event_id,
-    stream: r.stream_id,
-    version: r.version,
-    position: r.position,
-    contentHash: r.content_hash,
-  });
-};
-
-export const decodeStreamRow = (row: unknown): E.Either<StorageError, StreamInfo> => {
-  const decoded = StreamRow.decode(row);
-  return E.isLeft(decoded)
-    ? E.left(malformed('streams'))
-    : E.right({ stream: decoded.right.stream_id, version: decoded.right.version });
-};
+export const decodeExistingRow = rows.existing;
+export const decodeStreamRow = rows.stream;
 
 /** A `{ version }` row; -1 is the placeholder of a stream created by the running append. */
 export const decodeVersion = (row: unknown, table: string): E.Either<StorageError, number> => {
@@ -108,18 +69,7 @@ export const decodePosition = (row: unknown, table: string): E.Either<StorageErr
   return E.isLeft(decoded) ? E.left(malformed(table)) : E.right(decoded.right.position);
 };
 
-export const decodeAll = <A>(
-  rows: readonly unknown[],
-  decode: (row: unknown) => E.Either<StorageError, A>,
-): E.Either<StorageError, A[]> => {
-  const out: A[] = [];
-  for (const row of rows) {
-    const decoded = decode(row);
-    if (E.isLeft(decoded)) return decoded;
-    out.push(decoded.right);
-  }
-  return E.right(out);
-};
+export const decodeAll = rows.all;
 
 /** The columns a state read selects. */
 export const STATE_COLUMNS =
@@ -137,29 +87,18 @@ export const decodeStateRow = (row: unknown): E.Either<StorageError, StoredState
   const decoded = StateRow.decode(row);
   if (E.isLeft(decoded)) return E.left(malformed('states'));
   const r = decoded.right;
-  let state: JsonValue;
-  let updatedAt: string;
-  try {
-    state = JSON.parse(r.state) as JsonValue;
-    updatedAt = new Date(Math.round(r.updated_at_ms)).toISOString();
-  } catch {
-    return E.left(malformed('states'));
-  }
-  return E.right({ state, position: r.position, purgedAt: r.purged_at, revision: r.revision, updatedAt });
+  const updated = new Date(Math.round(r.updated_at_ms));
+  if (Number.isNaN(updated.getTime())) return E.left(malformed('states'));
+  return rows.state({
+    state: r.state,
+    position: r.position,
+    purgedAt: r.purged_at,
+    revision: r.revision,
+    updatedAt: updated.toISOString(),
+  });
 };
 
-const ExpiredRow = t.type({ stream_id: ReadableStreamId, events: Int, through_version: Int });
-
-export const decodeExpiredRow = (row: unknown): E.Either<StorageError, PurgedStream> => {
-  const decoded = ExpiredRow.decode(row);
-  return E.isLeft(decoded)
-    ? E.left(malformed('events'))
-    : E.right({
-        stream: decoded.right.stream_id,
-        events: decoded.right.events,
-        throughVersion: decoded.right.through_version,
-      });
-};
+export const decodeExpiredRow = rows.expired;
 
 const DeletedRow = t.type({ stream_id: ReadableStreamId, version: Int });
 

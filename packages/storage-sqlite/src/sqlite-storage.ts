@@ -10,6 +10,7 @@ import {
   describeDriverError,
   duplicateEventId,
   storageUnavailable,
+  storedRowDecoders,
   type AppendResult,
   type ExistingEvent,
   type PreparedEvent,
@@ -22,7 +23,14 @@ import {
   type TenantId,
   type TenantStorage,
 } from '@palisade/core';
-import { decodeEventRow, decodeExistingRow, decodeExpiredRow, decodeStateRow, decodeStreamRow } from './rows.js';
+import {
+  decodeAll,
+  decodeEventRow,
+  decodeExistingRow,
+  decodeExpiredRow,
+  decodeStateRow,
+  decodeStreamRow,
+} from './rows.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStorageOptions {
@@ -403,21 +411,7 @@ class SqliteStorage implements StorageAdapter {
 const decodeStreamVersion = (row: { version: unknown }): E.Either<StorageError, { version: number }> =>
   typeof row.version === 'number' ? E.right({ version: row.version }) : E.left(malformedRow('streams'));
 
-const decodeAll = <A>(
-  rows: readonly unknown[],
-  decode: (row: unknown) => E.Either<StorageError, A>,
-): E.Either<StorageError, A[]> => {
-  const out: A[] = [];
-  for (const row of rows) {
-    const decoded = decode(row);
-    if (E.isLeft(decoded)) return decoded;
-    out.push(decoded.right);
-  }
-  return E.right(out);
-};
-
-const malformedRow = (table: string): StorageError =>
-  storageUnavailable(NAME, `a stored row in '${table}' is malformed`, false);
+const malformedRow = (table: string): StorageError => storedRowDecoders(NAME).malformed(table);
 
 const mapDriverError = (what: string, e: unknown): StorageAppendError => {
   const code = (e as { code?: unknown }).code;
