@@ -147,3 +147,4 @@ export {
 export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } from './governance-config.js';
 export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';
 export { storedRowDecoders, StoredInt, type StoredRowDecoders } from './stored-rows.js';
+export { eraseDerivedState, type DerivedStateErasure, type DerivedStateErasureResult } from './projections/erasure.js';
