@@ -356,10 +356,7 @@ export class TenantEventStore {
     readonly keep: readonly StreamId[];
   }): TE.TaskEither<ReadError, PurgeBatch> {
     return pipe(
-      this.guardOpen<ReadError>(),
-      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
-      TE.chainEitherKW(() => checkDate(options.before)),
-      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      this.retentionStorage(options),
       TE.chainW((storage) =>
         storage.purgeExpired({
           before: options.before.toISOString(),
@@ -378,10 +375,7 @@ export class TenantEventStore {
     readonly limit: number;
   }): TE.TaskEither<ReadError, ExpirySummary> {
     return pipe(
-      this.guardOpen<ReadError>(),
-      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
-      TE.chainEitherKW(() => checkDate(options.before)),
-      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
+      this.retentionStorage(options),
       TE.chainW((storage) =>
         storage.summarizeExpired({
           before: options.before.toISOString(),
@@ -389,6 +383,16 @@ export class TenantEventStore {
           limit: options.limit,
         }),
       ),
+    );
+  }
+
+  /** The checks both retention calls share: open, a valid limit and date, an adapter with a state store. */
+  private retentionStorage(options: { readonly before: Date; readonly limit: number }) {
+    return pipe(
+      this.guardOpen<ReadError>(),
+      TE.chainEitherKW(() => decodePurgeLimit(options.limit)),
+      TE.chainEitherKW(() => checkDate(options.before)),
+      TE.chainEitherKW(() => stateStorageOf(this.scope, this.deps.storage.name)),
     );
   }
 

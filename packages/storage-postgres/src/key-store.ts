@@ -1,10 +1,9 @@
-import pg from 'pg';
+import type pg from 'pg';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   WrappedKeyCodec,
   closed,
-  configInvalid,
   storageUnavailable,
   type ConfigInvalid,
   type KeyRef,
@@ -15,7 +14,7 @@ import {
   type WrappedKey,
 } from '@palisade/core';
 import { ADAPTER, unavailable } from './errors.js';
-import { DEFAULT_SCHEMA, SCHEMA_NAME, clientConfig, prepare, type PostgresStorageOptions } from './postgres-storage.js';
+import { openCheckedPool, type PostgresStorageOptions } from './postgres-storage.js';
 import { quoteIdent } from './schema.js';
 
 /** The storage adapter's options; `poolSize` defaults to 2 here (key operations are rare and short). */
@@ -40,24 +39,9 @@ const NAME = 'postgres key store';
 export const createPostgresKeyStore =
   (options: PostgresKeyStoreOptions): TE.TaskEither<StorageError | ConfigInvalid, KeyStore> =>
   async () => {
-    const schema = options.schema ?? DEFAULT_SCHEMA;
-    if (!SCHEMA_NAME.test(schema)) {
-      return E.left(
-        configInvalid('storage', [
-          { path: 'schema', message: "must be 1 to 48 lower-case letters, digits or '_', not starting with a digit" },
-        ]),
-      );
-    }
-    const pool = new pg.Pool({
-      ...clientConfig(options.url, options.password, options, 'palisade-keys'),
-      max: options.poolSize ?? 2,
-    });
-    pool.on('error', () => undefined);
-    const ready = await prepare(pool, schema, options);
-    if (E.isLeft(ready)) {
-      await pool.end().catch(() => undefined);
-      return ready;
-    }
+    const opened = await openCheckedPool(options, 'palisade-keys', options.poolSize ?? 2);
+    if (E.isLeft(opened)) return opened;
+    const { pool, schema } = opened.right;
     return E.right(new PostgresKeyStore(pool, quoteIdent(schema)));
   };
 

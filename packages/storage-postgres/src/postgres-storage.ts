@@ -123,25 +123,9 @@ const refuse = (what: string): StorageError => storageUnavailable(ADAPTER, what,
 export const createPostgresStorage =
   (options: PostgresStorageOptions): TE.TaskEither<StorageError | ConfigInvalid, StorageAdapter> =>
   async () => {
-    const schema = options.schema ?? DEFAULT_SCHEMA;
-    if (!SCHEMA_NAME.test(schema)) {
-      return E.left(
-        configInvalid('storage', [
-          { path: 'schema', message: "must be 1 to 48 lower-case letters, digits or '_', not starting with a digit" },
-        ]),
-      );
-    }
-    const pool = new pg.Pool({
-      ...clientConfig(options.url, options.password, options, 'palisade'),
-      max: options.poolSize ?? 10,
-    });
-    // An idle pooled connection that drops emits 'error' on the pool; the next checkout reconnects.
-    pool.on('error', () => undefined);
-    const opened = await prepare(pool, schema, options);
-    if (E.isLeft(opened)) {
-      await pool.end().catch(() => undefined);
-      return opened;
-    }
+    const opened = await openCheckedPool(options, 'palisade', options.poolSize ?? 10);
+    if (E.isLeft(opened)) return opened;
+    const { pool, schema } = opened.right;
     const listener = (storage: PostgresStorage) =>
       new AppendListener(
         clientConfig(options.url, options.password, options, 'palisade-listener'),
@@ -154,8 +138,37 @@ export const createPostgresStorage =
 
 const channelOf = (schema: string): string => `palisade_append_${schema}`;
 
-/** Checks the runtime role, migrates if asked, and checks the schema version (the key store does the same). */
-export const prepare = async (
+/**
+ * A pool for the runtime role, ready for use: the schema name checked, the role
+ * checked, migrations applied when asked, the schema version checked. The
+ * storage adapter and the key store both open theirs this way.
+ */
+export const openCheckedPool = async (
+  options: PostgresStorageOptions,
+  applicationName: string,
+  max: number,
+): Promise<E.Either<StorageError | ConfigInvalid, { readonly pool: pg.Pool; readonly schema: string }>> => {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema)) {
+    return E.left(
+      configInvalid('storage', [
+        { path: 'schema', message: "must be 1 to 48 lower-case letters, digits or '_', not starting with a digit" },
+      ]),
+    );
+  }
+  const pool = new pg.Pool({ ...clientConfig(options.url, options.password, options, applicationName), max });
+  // An idle pooled connection that drops emits 'error' on the pool; the next checkout reconnects.
+  pool.on('error', () => undefined);
+  const ready = await prepare(pool, schema, options);
+  if (E.isLeft(ready)) {
+    await pool.end().catch(() => undefined);
+    return ready;
+  }
+  return E.right({ pool, schema });
+};
+
+/** Checks the runtime role, migrates if asked, and checks the schema version. */
+const prepare = async (
   pool: pg.Pool,
   schema: string,
   options: PostgresStorageOptions,

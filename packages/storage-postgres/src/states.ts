@@ -31,6 +31,18 @@ import {
 
 type Named = (what: string) => string;
 
+/** Parameters $1 to $8 of a state write: the row's key, then its state, position and purge mark. */
+const stateRowValues = (tenant: TenantId, key: StateKey, write: StateWrite): unknown[] => [
+  tenant,
+  key.kind,
+  key.name,
+  key.version,
+  key.key,
+  JSON.stringify(write.state),
+  write.position,
+  write.purgedAt,
+];
+
 export const stateStatements = (s: string, n: Named) => ({
   load: (tenant: TenantId, key: StateKey): pg.QueryConfig => ({
     name: n('load-state'),
@@ -44,16 +56,7 @@ export const stateStatements = (s: string, n: Named) => ({
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, now())
            ON CONFLICT (tenant_id, kind, name, version, key) DO NOTHING
            RETURNING revision`,
-    values: [
-      tenant,
-      key.kind,
-      key.name,
-      key.version,
-      key.key,
-      JSON.stringify(write.state),
-      write.position,
-      write.purgedAt,
-    ],
+    values: stateRowValues(tenant, key, write),
   }),
   // Compare-and-set on the revision: a writer queued behind another re-checks the revision on the row it then
   // sees (READ COMMITTED re-evaluates the WHERE), so exactly one writer of a revision wins.
@@ -62,17 +65,7 @@ export const stateStatements = (s: string, n: Named) => ({
     text: `UPDATE ${s}.states SET state = $6, position = $7, purged_at = $8, revision = revision + 1, updated_at = now()
            WHERE tenant_id = $1 AND kind = $2 AND name = $3 AND version = $4 AND key = $5 AND revision = $9
            RETURNING revision`,
-    values: [
-      tenant,
-      key.kind,
-      key.name,
-      key.version,
-      key.key,
-      JSON.stringify(write.state),
-      write.position,
-      write.purgedAt,
-      revision,
-    ],
+    values: [...stateRowValues(tenant, key, write), revision],
   }),
   deleteAll: (tenant: TenantId, kind: StateKind, name: string, version: number): pg.QueryConfig => ({
     name: n('delete-states'),
