@@ -7,6 +7,7 @@ import {
   loadConfigWithSecrets,
   PalisadeConfig,
   type AnySecretBackendPlugin,
+  type AnyStoragePlugin,
   type ConfigInvalid,
   type LoadedConfigWithSecrets,
 } from '@palisade/core';
@@ -68,5 +69,39 @@ export const loadDocExample = async (
     })();
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+};
+
+/**
+ * The `storage` section of a documented example, loaded through the real
+ * config loader (its secrets from the given backends and environment) and
+ * decoded by the storage plugin's own options codec: what an adapter's README
+ * promises.
+ */
+export const documentedStorageOptions = async (
+  markdownFile: string,
+  id: string,
+  plugin: AnyStoragePlugin,
+  secrets: { readonly plugins: readonly AnySecretBackendPlugin[]; readonly env: Readonly<Record<string, string>> },
+): Promise<{ readonly kind: unknown; readonly options: E.Either<t.Errors, unknown> }> => {
+  const example = (await readDocExamples(markdownFile)).get(id);
+  if (example === undefined) throw new Error(`${markdownFile} has no example ${id}`);
+  // Secret backends such as `env` read the process environment itself: set it for the load, then put it back.
+  const saved = Object.keys(secrets.env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, secrets.env);
+  try {
+    const loaded = await loadDocExample(example, { plugins: secrets.plugins });
+    if (E.isLeft(loaded)) throw new Error(loaded.left.message);
+    try {
+      const { kind, ...options } = loaded.right.config.storage as Record<string, unknown>;
+      return { kind, options: plugin.options.decode(options) };
+    } finally {
+      await loaded.right.close();
+    }
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 };

@@ -7,5 +7,11 @@ export {
   capturePrinted,
   type SecretBackendHarness,
 } from './secrets-suite.js';
-export { readDocExamples, loadDocExample, DocsExampleConfig, type DocsExample } from './doc-examples.js';
+export {
+  readDocExamples,
+  loadDocExample,
+  documentedStorageOptions,
+  DocsExampleConfig,
+  type DocsExample,
+} from './doc-examples.js';
 export { keyStoreConformance, type KeyStoreTarget } from './key-store-suite.js';
