@@ -1,7 +1,4 @@
 import 'reflect-metadata';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
@@ -10,6 +7,7 @@ import type { PalisadeConfig } from './config.js';
 import { toIssues } from './decode.js';
 import { configInvalid, type PalisadeError } from './errors.js';
 import { EventStore, type EventStoreOptions, type TenantEventStore } from './event-store.js';
+import { installedPlugin } from './installed-package.js';
 import type { TenantId } from './ids.js';
 import { memoryStoragePlugin } from './memory-storage.js';
 import type { AnyStoragePlugin, AppendObserver, AppendPipeline, ReadTransform, StorageAdapter } from './ports.js';
@@ -169,16 +167,10 @@ export const findStoragePlugin = (
       message: `names '${kind}', but no such storage plugin is installed (@palisade/storage-${kind})`,
     },
   ]);
-  if (!/^[a-z][a-z0-9-]*$/.test(kind)) return TE.left(unknownKind);
-  return TE.tryCatch(
-    async () => {
-      // Resolve from the user's project, not from core: core depends on no adapter.
-      const require = createRequire(join(baseDir, 'noop.js'));
-      const entry = require.resolve(`@palisade/storage-${kind}`);
-      const mod = (await import(pathToFileURL(entry).href)) as { storagePlugin?: AnyStoragePlugin };
-      if (mod.storagePlugin?.kind !== kind) throw new Error('not a storage plugin');
-      return mod.storagePlugin;
-    },
-    () => unknownKind,
-  );
+  return async () => {
+    const installed = await installedPlugin<AnyStoragePlugin>('storage', kind, 'storagePlugin', baseDir).catch(
+      () => undefined,
+    );
+    return installed === undefined ? E.left(unknownKind) : E.right(installed);
+  };
 };
