@@ -116,7 +116,15 @@ export {
   type ResolvedConfigTree,
   type SecretBinding,
 } from './secrets/config-loader.js';
-export { defineDetector, isDetectorId, type Detector, type DetectorModule, type DetectorSpan } from './detector.js';
+export {
+  defineDetector,
+  hintTestOf,
+  isDetectorId,
+  type Detector,
+  type DetectorModule,
+  type DetectorSpan,
+  type HintTest,
+} from './detector.js';
 export {
   RetentionSection,
   retentionSettings,

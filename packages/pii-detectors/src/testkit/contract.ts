@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Detector, DetectorSpan } from '@palisade/core';
+import { hintTestOf, type Detector, type DetectorSpan } from '@palisade/core';
 
 /**
  * A value the detector must find exactly. Give an object when the detector only
@@ -61,11 +61,7 @@ const assertWellFormed = (
 };
 
 /** What the engine does: skip `find` when no hint occurs (case-insensitively). */
-const hintsAllow = (detector: Detector, text: string): boolean => {
-  if (detector.hints.length === 0) return true;
-  const lower = text.toLowerCase();
-  return detector.hints.some((h) => lower.includes(h));
-};
+const hintsAllow = (detector: Detector, text: string): boolean => hintTestOf(detector)(text);
 
 const findValidated = (detector: Detector, text: string): DetectorSpan[] =>
   detector.find(text).filter((s) => detector.validate === undefined || detector.validate(text.slice(s.start, s.end)));
