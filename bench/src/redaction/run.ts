@@ -20,6 +20,7 @@ import {
   type Corpus,
   type CorpusChunk,
 } from '@palisade/pii-detectors/corpus';
+import { runEngineBenchmark } from './engine.js';
 import { TOOLS, type Tool } from './peers.js';
 import { runPoolBenchmark } from './pool.js';
 import { scanText } from './scan.js';
@@ -110,6 +111,18 @@ const normal = Math.min(rate.get('dense') ?? 0, rate.get('sparse') ?? 0, rate.ge
 console.log(
   `adversarial / slowest normal corpus: ${fmt((rate.get('adversarial') ?? 0) / normal, 2)}×   none / dense: ${fmt((rate.get('none') ?? 0) / (rate.get('dense') ?? 1), 2)}×\n`,
 );
+
+console.log(
+  'The whole engine in one thread, what one pool worker does (decode, walk, nine detectors, mask, report; appends of 16 events):',
+);
+console.log(`${'corpus'.padEnd(14)}${'MB/s'.padStart(10)}${'events/s'.padStart(12)}${'goal MB/s'.padStart(12)}`);
+const GOALS: Readonly<Record<string, string>> = { dense: '150', none: '500' };
+for (const r of await runEngineBenchmark(events, RUNS, now)) {
+  console.log(
+    `${r.kind.padEnd(14)}${fmt(r.mbPerSecond, 1).padStart(10)}${fmt(r.eventsPerSecond).padStart(12)}${(GOALS[r.kind] ?? '').padStart(12)}`,
+  );
+}
+console.log('');
 
 /*
  * Linear time, shown rather than asserted: the cost per character of a hostile

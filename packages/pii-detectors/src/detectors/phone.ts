@@ -1,5 +1,5 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { DIGIT_HINTS, digitsOf, scanRegex, span } from './scan.js';
+import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
 
 /*
  * Two shapes, tried at the same place:
@@ -33,7 +33,7 @@ const PHONE = new RegExp(
 export const findPhones = (text: string): DetectorSpan[] =>
   scanRegex(PHONE, text, (m) => {
     const value = m[0];
-    const digits = digitsOf(value).length;
+    const digits = digitCount(value);
     if (value.startsWith('+')) {
       if (digits < 8 || digits > 15) return null;
     } else {

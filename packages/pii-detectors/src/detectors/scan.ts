@@ -44,8 +44,12 @@ export const isAsciiAlnum = (c: number): boolean =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 export const isWordChar = (c: number): boolean => isAsciiAlnum(c) || c === 95;
 
-/** Strips everything but ASCII digits. */
-export const digitsOf = (s: string): string => s.replace(/\D/g, '');
+/** How many ASCII digits `s` holds (before `end`), counted without a copy. */
+export const digitCount = (s: string, end = s.length): number => {
+  let n = 0;
+  for (let i = 0; i < end; i++) if (isDigit(s.charCodeAt(i))) n++;
+  return n;
+};
 
 /** The Luhn (mod 10) check used by payment card numbers. */
 export const luhnValid = (digits: string): boolean => {
