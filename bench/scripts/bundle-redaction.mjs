@@ -9,6 +9,7 @@
  * Output in bench/bundle/redaction/ (git-ignored):
  * - run.js: the harness, with @palisade/redaction's pool code inside it;
  * - worker.js: the pool's task file, next to run.js where the pool looks for it;
+ * - in-worker.js: the latency probe run.js starts as a worker thread;
  * - node_modules/@palisade/pii-detectors: the built-in detector module, which
  *   workers import by package name, bundled into one file;
  * - node_modules/piscina: copied as is, because piscina starts its threads from
@@ -69,6 +70,8 @@ const bundle = async (entry, outfile) => {
 };
 
 await bundle(run, join(out, 'run.js'));
+// The in-worker latency probe: run.js starts it as a worker thread from next to itself.
+await bundle(join(bench, 'dist', 'redaction', 'in-worker.js'), join(out, 'in-worker.js'));
 if (redactionWorker !== null && existsSync(redactionWorker)) {
   await bundle(redactionWorker, join(out, 'worker.js'));
   const detectorsDir = join(out, 'node_modules', '@palisade', 'pii-detectors');
