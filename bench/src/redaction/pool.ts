@@ -4,6 +4,7 @@
  * one 4 KiB event. Wall-clock time: several threads work at once.
  */
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import * as E from 'fp-ts/lib/Either.js';
 import type { NewEventInput } from '@palisade/core';
 import { createRedactionPool, createRedactionService, type RedactionService } from '@palisade/redaction';
@@ -40,6 +41,12 @@ const cpuSeconds = (): number => {
 interface Rate {
   /** Events per wall-clock second. */
   readonly wall: number;
+  /**
+   * Microseconds the main thread's event loop was busy per event (decoding,
+   * cloning to and from the workers, piscina): the pool cannot go faster than
+   * one main thread allows, however many workers it has.
+   */
+  readonly mainMicros: number;
   /** Events per CPU second of all threads: what one fully busy core gives, whatever else runs on the machine. */
   readonly perCpu: number;
 }
@@ -58,6 +65,7 @@ const throughput = async (
   let next = 0;
   const t = process.hrtime.bigint();
   const cpu = cpuSeconds();
+  const loop = performance.eventLoopUtilization();
   await Promise.all(
     Array.from({ length: workers * 2 }, async () => {
       while (next < appends.length) await mustRedact(service, appends[next++] ?? []);
@@ -65,7 +73,8 @@ const throughput = async (
   );
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   const n = appends.length * APPEND_SIZE;
-  return { wall: n / seconds, perCpu: n / (cpuSeconds() - cpu) };
+  const busyMs = performance.eventLoopUtilization(loop).active;
+  return { wall: n / seconds, perCpu: n / (cpuSeconds() - cpu), mainMicros: (busyMs * 1000) / n };
 };
 
 const percentile = (sorted: readonly number[], p: number): number =>
@@ -91,14 +100,15 @@ export const runPoolBenchmark = async (chunksByKind: ReadonlyMap<string, readonl
   console.log(
     `\nWorker pool (@palisade/redaction, default policy: all built-ins, mask), appends of ${APPEND_SIZE} events of up to 4 KiB, ` +
       `${fmt(EVENTS_PER_RUN)} events per run, 2 appends in flight per worker, ${cores} cores.\n` +
-      'events/s and efficiency (events/s of N workers / (N x events/s of 1)) are wall-clock; events/CPU-s divides by the CPU time of every thread of the process, which holds on a shared machine:',
+      'events/s and efficiency (events/s of N workers / (N x events/s of 1)) are wall-clock; events/CPU-s divides by the CPU time of every thread of the process, which holds on a shared machine;\n' +
+      'main µs/event is the time the main thread was busy per event (its ceiling: 1,000,000 / that, in events/s, whatever the number of workers):',
   );
   for (const kind of ['dense', 'none'] as const) {
     const chunks = (chunksByKind.get(kind) ?? []).filter((c) => c.text.length > 1024);
     const events = asEvents(chunks);
     const bytesPerEvent = chunks.reduce((n, c) => n + Buffer.byteLength(c.text), 0) / Math.max(1, chunks.length);
     console.log(
-      `${kind}: ${'workers'.padStart(8)}${'events/s'.padStart(12)}${'MB/s'.padStart(9)}${'efficiency'.padStart(12)}${'events/CPU-s'.padStart(14)}`,
+      `${kind}: ${'workers'.padStart(8)}${'events/s'.padStart(12)}${'MB/s'.padStart(9)}${'efficiency'.padStart(12)}${'events/CPU-s'.padStart(14)}${'main µs/event'.padStart(15)}`,
     );
     let one = 0;
     for (let workers = 1; workers <= maxWorkers; workers++) {
@@ -109,7 +119,7 @@ export const runPoolBenchmark = async (chunksByKind: ReadonlyMap<string, readonl
         const rate = await throughput(service, workers, events);
         if (workers === 1) one = rate.wall;
         console.log(
-          `${''.padEnd(kind.length + 2)}${String(workers).padStart(8)}${fmt(rate.wall).padStart(12)}${fmt((rate.wall * bytesPerEvent) / 1e6, 1).padStart(9)}${`${fmt((rate.wall / (workers * one)) * 100, 0)}%`.padStart(12)}${fmt(rate.perCpu).padStart(14)}`,
+          `${''.padEnd(kind.length + 2)}${String(workers).padStart(8)}${fmt(rate.wall).padStart(12)}${fmt((rate.wall * bytesPerEvent) / 1e6, 1).padStart(9)}${`${fmt((rate.wall / (workers * one)) * 100, 0)}%`.padStart(12)}${fmt(rate.perCpu).padStart(14)}${fmt(rate.mainMicros, 1).padStart(15)}`,
         );
       } finally {
         await service.close();
