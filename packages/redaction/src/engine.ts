@@ -17,6 +17,7 @@ import type { RedactFailure } from './messages.js';
 import { FIELD_DETECTOR, type ActiveDetector, type CompiledPolicy, type FieldRule, type PolicySet } from './compile.js';
 import type { DetectorAction, HashKeys, RedactionMode } from './policy.js';
 import { REPORT_METADATA_KEY, WORKFLOW_METADATA_KEY } from './policy.js';
+import { Rewriter } from './rewriter.js';
 import { deriveTenantKey, hashToken, mask, maskTail, placeholder, type TenantHashKey } from './transforms.js';
 
 /** One line of the report: how many matches of one detector, at one path, were handled one way. No values. */
@@ -271,8 +272,7 @@ class EventRun {
     const spans = this.findSpans(text, path);
     if (spans.length === 0) return text;
     const reportPath = isKey ? keyPath(path) : path;
-    let out = '';
-    let last = 0;
+    const rewriter = new Rewriter(text);
     for (const span of spans) {
       const { detector, action, mode, reveal } = span.active;
       if (action === 'block') {
@@ -287,17 +287,22 @@ class EventRun {
         continue;
       }
       this.count(detector.id, reportPath, 'redact', mode);
+      if (mode === 'mask' && span.type !== 'email') {
+        rewriter.maskTail(span.start, span.end, reveal);
+        continue;
+      }
       const match = text.slice(span.start, span.end);
-      out += text.slice(last, span.start);
-      out +=
+      rewriter.replace(
+        span.start,
+        span.end,
         mode === 'mask'
           ? mask(span.type, match, reveal)
           : mode === 'hash'
             ? hashToken(span.type, match, this.key())
-            : placeholder(span.type);
-      last = span.end;
+            : placeholder(span.type),
+      );
     }
-    return out + text.slice(last);
+    return rewriter.result();
   }
 
   /**
