@@ -66,6 +66,17 @@ class Stop extends Error {
   }
 }
 
+type MutableFinding = { -readonly [K in keyof Finding]: Finding[K] };
+
+const getOrAdd = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+};
+
 /** Where `pii_fields` matched in one event's data, as a tree of keys and indices. */
 interface Mark {
   rule?: FieldRule;
@@ -156,7 +167,7 @@ const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 /** The state of redacting one event: its policy, its report and its time budget. */
 class EventRun {
   /** Findings by path, then by detector, action and mode; kept in the order first seen. */
-  private readonly counts = new Map<string, Map<string, { -readonly [K in keyof Finding]: Finding[K] }>>();
+  private readonly counts = new Map<string, Map<string, Map<string, Map<string, MutableFinding>>>>();
   private readonly ordered: Finding[] = [];
   private hits = 0;
   private readonly deadline: number;
@@ -234,19 +245,20 @@ class EventRun {
 
   private count(detector: string, path: string, action: DetectorAction, mode: RedactionMode | 'none'): void {
     this.hits++;
-    // Keyed by the path string first: it is the same string for every match in one value, so its hash is reused.
-    let atPath = this.counts.get(path);
-    if (atPath === undefined) {
-      atPath = new Map();
-      this.counts.set(path, atPath);
-    }
-    const how = `${detector}\u0000${action}\u0000${mode}`;
-    const found = atPath.get(how);
+    /*
+     * Nested maps keyed by the path, detector, action and mode strings as they
+     * are: each is the same string object match after match, so its hash is
+     * computed once; a key joined from them would be a new string per match.
+     */
+    const atPath = getOrAdd(this.counts, path, () => new Map());
+    const forDetector = getOrAdd(atPath, detector, () => new Map());
+    const forAction = getOrAdd(forDetector, action, () => new Map());
+    const found = forAction.get(mode);
     if (found !== undefined) {
       found.count++;
     } else {
       const finding = { detector, path, action, mode, count: 1 };
-      atPath.set(how, finding);
+      forAction.set(mode, finding);
       this.ordered.push(finding);
     }
   }
@@ -395,14 +407,10 @@ const better = (a: Span, b: Span): boolean => {
   return a.end - a.start > b.end - b.start;
 };
 
-/**
- * Keeps a set of non-overlapping spans, preferring the stricter action and
- * then the longer match. Blocking spans are never dropped for another one:
- * a block anywhere must block.
- */
-const resolveOverlaps = (spans: Span[]): Span[] => {
-  const blocks = spans.filter((s) => s.active.action === 'block');
-  const sorted = spans.filter((s) => s.active.action !== 'block').sort((a, b) => a.start - b.start || b.end - a.end);
+const byStartThenLongest = (a: Span, b: Span): number => a.start - b.start || b.end - a.end;
+
+/** Drops every span that overlaps a better one before it (the spans sorted by `byStartThenLongest`). */
+const keepBest = (sorted: readonly Span[]): Span[] => {
   const kept: Span[] = [];
   for (const span of sorted) {
     const previous = kept[kept.length - 1];
@@ -412,7 +420,20 @@ const resolveOverlaps = (spans: Span[]): Span[] => {
       kept[kept.length - 1] = span;
     }
   }
-  if (blocks.length === 0) return kept;
+  return kept;
+};
+
+/**
+ * Keeps a set of non-overlapping spans, preferring the stricter action and
+ * then the longer match. Blocking spans are never dropped for another one:
+ * a block anywhere must block. Without blocks (the usual case), the spans are
+ * sorted in place and kept in one pass: this runs for every string with a
+ * match, fifty times per 4 KiB of dense text.
+ */
+const resolveOverlaps = (spans: Span[]): Span[] => {
+  if (!spans.some((s) => s.active.action === 'block')) return keepBest(spans.sort(byStartThenLongest));
+  const blocks = spans.filter((s) => s.active.action === 'block');
+  const kept = keepBest(spans.filter((s) => s.active.action !== 'block').sort(byStartThenLongest));
   // A redaction that overlaps a block is dropped: the append is refused anyway.
   return [...blocks, ...kept].sort((a, b) => a.start - b.start);
 };
