@@ -250,9 +250,9 @@ class EventRun {
      * are: each is the same string object match after match, so its hash is
      * computed once; a key joined from them would be a new string per match.
      */
-    const atPath = getOrAdd(this.counts, path, () => new Map());
-    const forDetector = getOrAdd(atPath, detector, () => new Map());
-    const forAction = getOrAdd(forDetector, action, () => new Map());
+    const atPath = getOrAdd(this.counts, path, () => new Map<string, Map<string, Map<string, MutableFinding>>>());
+    const forDetector = getOrAdd(atPath, detector, () => new Map<string, Map<string, MutableFinding>>());
+    const forAction = getOrAdd(forDetector, action, () => new Map<string, MutableFinding>());
     const found = forAction.get(mode);
     if (found !== undefined) {
       found.count++;

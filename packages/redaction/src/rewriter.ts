@@ -1,7 +1,7 @@
 import { maskTail } from './transforms.js';
 
 /** Text that only Latin-1 code units make up can be copied one byte per character. */
-const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /** ASCII letters and digits, by code unit. */
 const ASCII_ALNUM = new Uint8Array(128);
