@@ -9,7 +9,8 @@
  * Settings (environment): REDACTION_BENCH_MB (corpus size per kind, default 2),
  * REDACTION_BENCH_RUNS (default 5), REDACTION_BENCH_CLOCK=wall, REDACTION_BENCH_PEERS=0
  * and REDACTION_BENCH_POOL=0 (skip those parts), REDACTION_BENCH_MAX_WORKERS,
- * REDACTION_BENCH_POOL_EVENTS, REDACTION_BENCH_APPEND, REDACTION_BENCH_LATENCY_SAMPLES.
+ * REDACTION_BENCH_POOL_EVENTS, REDACTION_BENCH_APPEND, REDACTION_BENCH_LATENCY_SAMPLES,
+ * REDACTION_BENCH_WARM_UP (events redacted before latency is sampled, default 3000).
  */
 import { cpus } from 'node:os';
 import { detectors } from '@palisade/pii-detectors';
