@@ -15,7 +15,7 @@ const fmt = (n: number, digits = 0): string =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 const APPEND_SIZE = Number(process.env['REDACTION_BENCH_APPEND'] ?? '16');
-const EVENTS_PER_RUN = Number(process.env['REDACTION_BENCH_POOL_EVENTS'] ?? '4000');
+const EVENTS_PER_RUN = Number(process.env['REDACTION_BENCH_POOL_EVENTS'] ?? '16000');
 const LATENCY_SAMPLES = Number(process.env['REDACTION_BENCH_LATENCY_SAMPLES'] ?? '1000');
 /*
  * Events redacted before latency is sampled. A fresh worker runs unoptimised
@@ -130,7 +130,8 @@ export const runPoolBenchmark = async (chunksByKind: ReadonlyMap<string, readonl
       const service = await open(workers);
       try {
         await mustRedact(service, events.slice(0, APPEND_SIZE)); // starts and warms every worker
-        await throughput(service, workers, events.slice(0, 200)); // JIT warm-up
+        // One warm-up stream per worker, at the same time, so each worker gets its share.
+        await Promise.all(Array.from({ length: workers }, () => warmUp(service, events)));
         const rate = await throughput(service, workers, events);
         if (workers === 1) one = rate.wall;
         console.log(
