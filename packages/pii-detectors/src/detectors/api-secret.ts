@@ -216,6 +216,7 @@ const PLACEHOLDER = /^(?:\$\{|<|\*+$|x+$|\.\.\.|redacted|changeme|null|undefined
 
 /** `name = value`, `name: value`, `"name": "value"`, `name => value`: found from the separator. */
 const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]): void => {
+  const separatorCode = separator.charCodeAt(0);
   let at = text.indexOf(separator);
   while (at !== -1) {
     // Back over `["']?[ \t]{0,4}` to the end of the name.
@@ -247,6 +248,8 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
         }
       }
     }
+    // The rest of a run of separators (`::::`) cannot follow a name: skip it in one step.
+    while (text.charCodeAt(next) === separatorCode) next++;
     at = text.indexOf(separator, next);
   }
 };

@@ -70,15 +70,10 @@ export const findEmails = (text: string): DetectorSpan[] => {
     const gluedRight = end < text.length && isDomainChar(text.charCodeAt(end));
     // Trailing sentence punctuation is not part of the domain.
     while (end > at + 1 && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 45)) end--;
-    const local = text.slice(start, at);
-    if (
-      !gluedLeft &&
-      !gluedRight &&
-      local.length > 0 &&
-      !local.endsWith('.') &&
-      !local.includes('..') &&
-      validDomain(text.slice(at + 1, end))
-    ) {
+    // The cheap tests first: in a run like `a@a@a@` most candidates fail them, and need no slices.
+    const plausible = !gluedLeft && !gluedRight && start < at && end - at > 4;
+    const local = plausible ? text.slice(start, at) : '';
+    if (plausible && !local.endsWith('.') && !local.includes('..') && validDomain(text.slice(at + 1, end))) {
       spans.push(span(start, end, 'email', 0.95));
       floor = end;
     } else {
