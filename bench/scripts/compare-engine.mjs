@@ -1,5 +1,5 @@
 /* global console, process, Buffer */
-/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call -- the builds are imported by path at run time, so their types are unknown here */
+/* eslint-disable @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- the builds are imported by path at run time, so their types are unknown here */
 /*
  * The redaction engine of one or more builds of Palisade, side by side: each
  * root is a checkout where `pnpm install && pnpm build` has run. For a before
