@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectorContract } from './testkit/index.js';
+import { valueAt } from './detectors/api-secret.js';
 import { samplePositives } from './corpus/index.js';
 import {
   apiSecret,
@@ -203,6 +204,50 @@ describe('aws_secret_key', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('api_secret values', () => {
+  it('are read exactly as the plain pattern reads them, Unicode whitespace included', () => {
+    const pattern = /[ \t]{0,4}(["']?)([^\s"'`,;:=<>(){}[\]]{8,256}={0,2})/y;
+    const byPattern = (text: string): [number, number] | null => {
+      pattern.lastIndex = 0;
+      const m = pattern.exec(text);
+      return m === null ? null : [pattern.lastIndex - (m[2] ?? '').length, pattern.lastIndex];
+    };
+    // Mostly value characters, so runs of 8 and more are common; every kind of stop in between.
+    const valueChar = fc.constantFrom('a', 'Z', '9', '/', '+', '.', '-', '_', 'é', '日', '🙂', '\u0085', '\u180e');
+    const stop = fc.constantFrom(
+      '=',
+      ' ',
+      '\t',
+      '"',
+      "'",
+      '`',
+      ':',
+      ',',
+      ';',
+      '(',
+      ']',
+      '{',
+      '<',
+      '\n',
+      '\u00a0',
+      '\u2003',
+      '\u2028',
+      '\u3000',
+      '\ufeff',
+    );
+    const unit = fc.oneof({ arbitrary: valueChar, weight: 12 }, { arbitrary: stop, weight: 1 });
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 300 }), (units) => {
+        const text = units.join('');
+        expect(valueAt(text, 0)).toEqual(byPattern(text));
+      }),
+      { numRuns: 3000 },
+    );
+    const long = `  "${'k'.repeat(300)}`;
+    expect(valueAt(long, 0)).toEqual(byPattern(long));
   });
 });
 

@@ -206,11 +206,40 @@ const nameEndsWithKeyword = (text: string, end: number): boolean => {
 };
 
 /*
- * The value stops at the next separator character; `=` only as base64 padding at
- * its end. Keeping `=` and `:` out of the body means `key=key=key=...` ends every
- * candidate at once instead of reading 256 characters per `=`.
+ * The value: `[ \t]{0,4}["']?` then 8 to 256 characters up to the next
+ * separator, whitespace or bracket, then `={0,2}` (base64 padding). Keeping `=`
+ * and `:` out of the body means `key=key=key=...` ends every candidate at once
+ * instead of reading 256 characters per `=`. Read with a loop rather than a
+ * sticky regex: it runs at every `key = ...` of the text, and the regex's
+ * Unicode whitespace class made it the detector's most expensive line.
  */
-const VALUE = /[ \t]{0,4}(["']?)([^\s"'`,;:=<>(){}[\]]{8,256}={0,2})/y;
+const VALUE_MIN = 8;
+const VALUE_MAX = 256;
+const VALUE_STOP = asciiSet(' \t\n\v\f\r"\'`,;:=<>(){}[]');
+/** The characters outside ASCII that `\s` matches. */
+const isUnicodeSpace = (c: number): boolean =>
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff;
+const isValueChar = (c: number): boolean => (c < 128 ? VALUE_STOP[c] !== 1 : !isUnicodeSpace(c));
+
+/** The value starting at `from` (after the separator): its start and end (padding included), or null. */
+export const valueAt = (text: string, from: number): [number, number] | null => {
+  let i = from;
+  for (let spaces = 0; spaces < 4 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9); spaces++) i++;
+  if (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39) i++;
+  const start = i;
+  while (i < text.length && i - start < VALUE_MAX && isValueChar(text.charCodeAt(i))) i++;
+  if (i - start < VALUE_MIN) return null;
+  for (let padding = 0; padding < 2 && text.charCodeAt(i) === 61; padding++) i++;
+  return [start, i];
+};
 const MIN_ENTROPY = 3;
 const PLACEHOLDER = /^(?:\$\{|<|\*+$|x+$|\.\.\.|redacted|changeme|null|undefined|true|false|none)/i;
 
@@ -232,11 +261,10 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
     if (nameEndsWithKeyword(text, nameEnd)) {
       let valueFrom = at + 1;
       if (separator === '=' && text.charCodeAt(valueFrom) === 62) valueFrom++; // `=>`
-      VALUE.lastIndex = valueFrom;
-      const m = VALUE.exec(text);
-      if (m !== null) {
-        let value = m[2] ?? '';
-        let end = VALUE.lastIndex;
+      const found = valueAt(text, valueFrom);
+      if (found !== null) {
+        let end = found[1];
+        let value = text.slice(found[0], end);
         // A full stop or colon after the value ends the sentence; it is not part of the secret.
         while (value.length > 0 && (value.endsWith('.') || value.endsWith(':'))) {
           value = value.slice(0, -1);
