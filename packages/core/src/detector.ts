@@ -77,7 +77,8 @@ const hintTests = new WeakMap<readonly string[], HintTest>();
 /**
  * The test the redaction engine (and the detector testkit) uses to skip
  * `find`: true when `text` contains one of the detector's hints, compared
- * case-insensitively (Unicode case folding), or when it has none.
+ * case-insensitively (as `text.toLowerCase()` would contain it), or when it
+ * has none. A detector's hint list is read once, when first tested.
  */
 export const hintTestOf = (detector: Pick<Detector, 'hints'>): HintTest => {
   const hints = detector.hints;
@@ -87,7 +88,16 @@ export const hintTestOf = (detector: Pick<Detector, 'hints'>): HintTest => {
     const caseless = hints.filter((h) => h.length === 1 && h.toUpperCase() === h);
     const words = hints.filter((h) => !caseless.includes(h));
     const pattern = words.length > 0 ? new RegExp(words.map(escapeRegex).join('|'), 'iu') : undefined;
-    test = (text) => caseless.some((c) => text.includes(c)) || (pattern !== undefined && pattern.test(text));
+    const lowerCased = (text: string): boolean => {
+      const lower = text.toLowerCase();
+      return hints.some((h) => lower.includes(h));
+    };
+    test = (text) =>
+      caseless.some((c) => text.includes(c)) ||
+      (pattern !== undefined && pattern.test(text)) ||
+      // `İ` lower-cases to two code units (`i` and a combining dot) and case folding has no
+      // single-unit equivalent, so only the contract's own reading finds `vergi` in `VERGİ`.
+      (text.includes('\u0130') && lowerCased(text));
     hintTests.set(hints, test);
   }
   return test;

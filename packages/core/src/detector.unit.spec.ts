@@ -34,13 +34,43 @@ describe('hintTestOf', () => {
     expect(hintTestOf(withHints(digits))).toBe(hintTestOf(withHints(digits)));
   });
 
+  it('finds a word hint where lower-casing makes it appear, as in Turkish `İ`', () => {
+    // 'İ'.toLowerCase() is 'i' and a combining dot: no case-insensitive regex matches `vergi` in `VERGİ`.
+    expect(hintTestOf(withHints(['vergi']))('VERGİ NO: 1234567890')).toBe(true);
+    expect(hintTestOf(withHints(['\u0307']))('İ')).toBe(true);
+  });
+
   it('agrees with lower-casing the text and searching for each hint', () => {
-    const hints = ['@', '-', '7', 'key', 'secret', 'é'];
+    const hints = ['@', '-', '7', 'key', 'secret', 'é', 'vergi', 'i'];
     const test = hintTestOf(withHints(hints));
     fc.assert(
       fc.property(
         fc.string({
-          unit: fc.constantFrom('a', 'K', 'E', 'Y', 'k', 'e', 'y', '@', '-', '7', 'É', ' ', 'S', 'c', 'r', 't'),
+          unit: fc.constantFrom(
+            'a',
+            'K',
+            'E',
+            'Y',
+            'k',
+            'e',
+            'y',
+            '@',
+            '-',
+            '7',
+            'É',
+            ' ',
+            'S',
+            'c',
+            'r',
+            't',
+            'İ',
+            'V',
+            'R',
+            'G',
+            'I',
+            'ı',
+            'K',
+          ),
         }),
         (text) => {
           const lower = text.toLowerCase();

@@ -64,7 +64,10 @@ export const findNonJson = (u: unknown): { path: string; why: string } | null =>
     }
   };
   const bad = visit(u, 0);
-  return bad === null ? null : { path: bad.keys.reverse().join('.'), why: bad.why };
+  if (bad === null) return null;
+  // Outermost key first; an empty key at the start names the root, as `a.b` does not start with a dot.
+  const path = bad.keys.reduceRight((outer, key) => (outer === '' ? key : `${outer}.${key}`), '');
+  return { path, why: bad.why };
 };
 
 /** Any JSON value, checked deeply. */

@@ -17,6 +17,10 @@ describe('JSON checks', () => {
       why: 'is a undefined, which JSON cannot hold',
     });
     expect(findNonJson({ n: Infinity })?.path).toBe('n');
+    // An empty key at the start adds nothing to the path, as it always has.
+    expect(findNonJson({ '': { a: undefined } })?.path).toBe('a');
+    expect(findNonJson({ '': [undefined] })?.path).toBe('0');
+    expect(findNonJson({ a: { '': NaN } })?.path).toBe('a.');
     expect(findNonJson({ m: new Map() })?.why).toBe('is not a plain object');
     let deep: unknown = 1;
     for (let i = 0; i < 300; i++) deep = [deep];

@@ -207,6 +207,16 @@ describe('aws_secret_key', () => {
   });
 });
 
+describe('api_secret pairs', () => {
+  it('finds both of two pairs written without a space, where the first value ends in the second name', () => {
+    expect(found(apiSecret, 'secret:Zx9kQ2mP7vLtoken:Ab3dEf6hIj9kLm')).toEqual(['Zx9kQ2mP7vLtoken', 'Ab3dEf6hIj9kLm']);
+    expect(found(apiSecret, 'password:hunter2xyzQ_api_key:AbC9dEf2GhJ7kLm')).toEqual([
+      'hunter2xyzQ_api_key',
+      'AbC9dEf2GhJ7kLm',
+    ]);
+  });
+});
+
 describe('api_secret values', () => {
   it('are read exactly as the plain pattern reads them, Unicode whitespace included', () => {
     const pattern = /[ \t]{0,4}(["']?)([^\s"'`,;:=<>(){}[\]]{8,256}={0,2})/y;

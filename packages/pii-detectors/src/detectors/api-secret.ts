@@ -276,8 +276,9 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
         }
       }
     }
-    // The rest of a run of separators (`::::`) cannot follow a name: skip it in one step.
-    while (text.charCodeAt(next) === separatorCode) next++;
+    // The rest of a run of separators (`::::`) cannot follow a name: skip it in one step. Not after a value,
+    // whose tail can be the next name (`secret:Zx9kQ2mP7vLtoken:Ab3dEf6hIj9kLm` holds two secrets).
+    if (next === at + 1) while (text.charCodeAt(next) === separatorCode) next++;
     at = text.indexOf(separator, next);
   }
 };
