@@ -146,21 +146,21 @@ export class TenantProjections {
       }
       const cleared = await this.store.states.delete('projection', p.name, p.version)();
       if (E.isLeft(cleared)) return cleared;
-      let working: Working<S> = { state: p.initial, position: 0, revision: null, storedPosition: null, purgedAt: null };
-      let events = 0;
-      for (;;) {
-        const page = await this.store.readLog({ after: working.position, limit: pageSize })();
-        if (E.isLeft(page)) return page;
-        const next = applyEvents(p, working.state, page.right.events);
-        if (E.isLeft(next)) return next;
-        working = { ...working, state: next.right, position: page.right.next };
-        events += page.right.events.length;
+      const initial: Working<S> = {
+        state: p.initial,
+        position: 0,
+        revision: null,
+        storedPosition: null,
+        purgedAt: null,
+      };
+      // Every page is saved as it is applied: a long rebuild keeps its progress, and onPage reports what is stored.
+      const built = await this.advance(p, initial, pageSize, async (working) => {
         const saved = await this.saveAdopting(p, working);
-        if (E.isLeft(saved)) return saved;
-        working = saved.right;
-        await options.onPage?.(working.position);
-        if (!page.right.more) break;
-      }
+        if (E.isRight(saved)) await options.onPage?.(saved.right.position);
+        return saved;
+      });
+      if (E.isLeft(built)) return built;
+      const { working, applied: events } = built.right;
       const switched = await this.store.states.switchActiveVersion(p.name, active.right, p.version)();
       if (E.isLeft(switched)) return switched;
       if (!switched.right) return E.left(conflict(p, 'another version was activated during the rebuild'));
@@ -252,10 +252,12 @@ export class TenantProjections {
     return E.left(conflict(p, 'state kept changing'));
   }
 
+  /** Applies the log from `start` to its end, page by page; `afterPage`, when given, runs after each (a rebuild saves there). */
   private async advance<S>(
     p: Projection<S>,
     start: Working<S>,
     pageSize: number,
+    afterPage?: (working: Working<S>) => Promise<E.Either<ProjectionError, Working<S>>>,
   ): Promise<E.Either<ProjectionError, { readonly working: Working<S>; readonly applied: number }>> {
     let working = start;
     let applied = 0;
@@ -266,6 +268,11 @@ export class TenantProjections {
       if (E.isLeft(next)) return next;
       working = { ...working, state: next.right, position: page.right.next };
       applied += page.right.events.length;
+      if (afterPage !== undefined) {
+        const after = await afterPage(working);
+        if (E.isLeft(after)) return after;
+        working = after.right;
+      }
       if (!page.right.more) return E.right({ working, applied });
     }
   }
