@@ -1,5 +1,5 @@
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { isAsciiAlnum, shannonEntropy, span } from './scan.js';
+import { isAsciiAlnum, keepFirstOfOverlapping, shannonEntropy, span } from './scan.js';
 
 /*
  * Credentials with a recognisable shape (vendor prefixes, JWTs, PEM private key
@@ -283,26 +283,14 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
   }
 };
 
-/** One span per place: a vendor token after `token=` is found twice. */
-const dedupe = (spans: DetectorSpan[]): DetectorSpan[] => {
-  if (spans.length < 2) return spans;
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  const kept: DetectorSpan[] = [];
-  for (const s of spans) {
-    const last = kept[kept.length - 1];
-    if (last !== undefined && s.start < last.end) continue;
-    kept.push(s);
-  }
-  return kept;
-};
-
 export const findApiSecrets = (text: string): DetectorSpan[] => {
   const spans: DetectorSpan[] = [];
   findVendorTokens(text, spans);
   if (text.includes('-----BEGIN ')) findPem(text, spans);
   findGenericPairs(text, '=', spans);
   findGenericPairs(text, ':', spans);
-  return dedupe(spans);
+  // One span per place: a vendor token after `token=` is found twice.
+  return keepFirstOfOverlapping(spans);
 };
 
 export const apiSecret = defineDetector({

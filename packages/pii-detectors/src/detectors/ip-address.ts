@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { defineDetector, type DetectorSpan } from '@palisade/core';
-import { isWordChar, scanRegex, span } from './scan.js';
+import { isWordChar, keepFirstOfOverlapping, scanRegex, span } from './scan.js';
 
 /*
  * IPv4 dotted quads and IPv6 in every written form (full, compressed `::`,
@@ -74,15 +74,7 @@ export const findIpAddresses = (text: string): DetectorSpan[] => {
   if (text.includes('.')) findIpv4(text, spans);
   if (text.includes(':')) findIpv6(text, spans);
   // IPv4 embedded in an IPv6 address was found twice: keep the IPv6 span.
-  if (spans.length < 2) return spans;
-  spans.sort((a, b) => a.start - b.start || b.end - a.end);
-  const kept: DetectorSpan[] = [];
-  for (const s of spans) {
-    const last = kept[kept.length - 1];
-    if (last !== undefined && s.start < last.end) continue;
-    kept.push(s);
-  }
-  return kept;
+  return keepFirstOfOverlapping(spans);
 };
 
 export const ipAddress = defineDetector({

@@ -39,6 +39,22 @@ export const scanRegex = (
   return spans;
 };
 
+/**
+ * One span per place: sorted by start, the longest first, and a span that
+ * starts inside the one kept before it dropped. Sorts `spans` in place.
+ */
+export const keepFirstOfOverlapping = (spans: DetectorSpan[]): DetectorSpan[] => {
+  if (spans.length < 2) return spans;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  const kept: DetectorSpan[] = [];
+  for (const s of spans) {
+    const last = kept[kept.length - 1];
+    if (last !== undefined && s.start < last.end) continue;
+    kept.push(s);
+  }
+  return kept;
+};
+
 export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 export const isAsciiAlnum = (c: number): boolean =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
