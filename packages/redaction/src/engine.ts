@@ -18,7 +18,7 @@ import { FIELD_DETECTOR, type ActiveDetector, type CompiledPolicy, type FieldRul
 import type { DetectorAction, HashKeys, RedactionMode } from './policy.js';
 import { REPORT_METADATA_KEY, WORKFLOW_METADATA_KEY } from './policy.js';
 import { Rewriter } from './rewriter.js';
-import { deriveTenantKey, hashToken, mask, maskTail, placeholder, type TenantHashKey } from './transforms.js';
+import { deriveTenantKey, hashToken, maskTail, placeholder, type TenantHashKey } from './transforms.js';
 
 /** One line of the report: how many matches of one detector, at one path, were handled one way. No values. */
 export interface Finding {
@@ -68,13 +68,14 @@ class Stop extends Error {
 
 type MutableFinding = { -readonly [K in keyof Finding]: Finding[K] };
 
-const getOrAdd = <K, V>(map: Map<K, V>, key: K, make: () => V): V => {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = make();
-    map.set(key, value);
+/** The map under `key` in `maps`, added empty the first time. */
+const innerMap = <K, K2, V>(maps: Map<K, Map<K2, V>>, key: K): Map<K2, V> => {
+  let inner = maps.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    maps.set(key, inner);
   }
-  return value;
+  return inner;
 };
 
 /** Where `pii_fields` matched in one event's data, as a tree of keys and indices. */
@@ -250,9 +251,9 @@ class EventRun {
      * are: each is the same string object match after match, so its hash is
      * computed once; a key joined from them would be a new string per match.
      */
-    const atPath = getOrAdd(this.counts, path, () => new Map<string, Map<string, Map<string, MutableFinding>>>());
-    const forDetector = getOrAdd(atPath, detector, () => new Map<string, Map<string, MutableFinding>>());
-    const forAction = getOrAdd(forDetector, action, () => new Map<string, MutableFinding>());
+    const atPath = innerMap(this.counts, path);
+    const forDetector = innerMap(atPath, detector);
+    const forAction = innerMap(forDetector, action);
     const found = forAction.get(mode);
     if (found !== undefined) {
       found.count++;
@@ -299,20 +300,13 @@ class EventRun {
         continue;
       }
       this.count(detector.id, reportPath, 'redact', mode);
-      if (mode === 'mask' && span.type !== 'email') {
-        rewriter.maskTail(span.start, span.end, reveal);
-        continue;
+      if (mode === 'mask') {
+        rewriter.mask(span.type, span.start, span.end, reveal);
+      } else {
+        const replacement =
+          mode === 'hash' ? hashToken(span.type, text.slice(span.start, span.end), this.key()) : placeholder(span.type);
+        rewriter.replace(span.start, span.end, replacement);
       }
-      const match = text.slice(span.start, span.end);
-      rewriter.replace(
-        span.start,
-        span.end,
-        mode === 'mask'
-          ? mask(span.type, match, reveal)
-          : mode === 'hash'
-            ? hashToken(span.type, match, this.key())
-            : placeholder(span.type),
-      );
     }
     return rewriter.result();
   }

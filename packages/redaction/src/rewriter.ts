@@ -1,4 +1,4 @@
-import { maskTail } from './transforms.js';
+import { mask } from './transforms.js';
 
 /** Text that only Latin-1 code units make up can be copied one byte per character. */
 const BEYOND_LATIN1 = /[\u0100-\uffff]/;
@@ -28,10 +28,10 @@ export class Rewriter {
 
   constructor(private readonly text: string) {}
 
-  /** `maskTail` of text[start, end). */
-  maskTail(start: number, end: number, reveal: number): void {
-    if (!this.maskAsciiInPlace(start, end, reveal))
-      this.replace(start, end, maskTail(this.text.slice(start, end), reveal));
+  /** `mask(type, text[start, end], reveal)`: in place when it keeps the length, spliced otherwise. */
+  mask(type: string, start: number, end: number, reveal: number): void {
+    if (type !== 'email' && this.maskAsciiInPlace(start, end, reveal)) return;
+    this.replace(start, end, mask(type, this.text.slice(start, end), reveal));
   }
 
   /** Replaces text[start, end) with `replacement`. */
@@ -51,7 +51,7 @@ export class Rewriter {
     return out + base.slice(last);
   }
 
-  /** The mask written into the byte copy; false (nothing written) when the range holds a non-ASCII character. */
+  /** `maskTail` written into the byte copy; false (nothing written) when the range holds a non-ASCII character. */
   private maskAsciiInPlace(start: number, end: number, reveal: number): boolean {
     const text = this.text;
     let total = 0;

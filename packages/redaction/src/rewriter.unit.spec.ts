@@ -20,7 +20,7 @@ const spliced = (text: string, edits: readonly Edit[]): string => {
 const rewritten = (text: string, edits: readonly Edit[]): string => {
   const rewriter = new Rewriter(text);
   for (const e of edits) {
-    if (e.kind === 'mask') rewriter.maskTail(e.start, e.end, e.reveal);
+    if (e.kind === 'mask') rewriter.mask('ssn', e.start, e.end, e.reveal);
     else rewriter.replace(e.start, e.end, e.text);
   }
   return rewriter.result();
