@@ -147,6 +147,8 @@ export { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions
 export {
   KeyRef,
   WrappedKeyCodec,
+  decodeStoredKey,
+  type StoredKeyRow,
   createMemoryKeyStore,
   type KeyStore,
   type TenantKeyStore,

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import * as t from 'io-ts';
-import { closed } from './errors.js';
+import { closed, storageUnavailable } from './errors.js';
 import type { TenantId } from './ids.js';
 import type { StorageError } from './ports.js';
 
@@ -48,6 +48,31 @@ export const WrappedKeyCodec = t.type(
   },
   'WrappedKey',
 );
+
+/** A key as SQL adapters store it, one column per field; values not yet checked. */
+export interface StoredKeyRow {
+  readonly key_ref?: unknown;
+  readonly material?: unknown;
+  readonly kek_id?: unknown;
+  readonly created_at?: unknown;
+}
+
+/** Decodes a stored key row of `tenant`; a malformed one is a non-retryable StorageUnavailable of `adapter`. */
+export const decodeStoredKey = (
+  adapter: string,
+  tenant: TenantId,
+  row: StoredKeyRow,
+): E.Either<StorageError, WrappedKey> => {
+  const decoded = WrappedKeyCodec.decode({
+    ref: row.key_ref,
+    material: row.material,
+    kekId: row.kek_id,
+    createdAt: row.created_at,
+  });
+  return E.isRight(decoded)
+    ? E.right(decoded.right)
+    : E.left(storageUnavailable(adapter, `a stored key of tenant '${tenant}' is malformed`, false));
+};
 
 export interface TenantKeyStore {
   readonly tenant: TenantId;

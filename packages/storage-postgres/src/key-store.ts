@@ -2,7 +2,7 @@ import type pg from 'pg';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
-  WrappedKeyCodec,
+  decodeStoredKey,
   closed,
   storageUnavailable,
   type ConfigInvalid,
@@ -151,13 +151,5 @@ const decodeRow = (tenant: TenantId, row: KeyRow): E.Either<StorageError, Wrappe
   if (row.tenant_id !== tenant) {
     return E.left(storageUnavailable(NAME, `a key row of another tenant reached tenant '${tenant}'`, false));
   }
-  const decoded = WrappedKeyCodec.decode({
-    ref: row.key_ref,
-    material: row.material,
-    kekId: row.kek_id,
-    createdAt: row.created_at,
-  });
-  return E.isRight(decoded)
-    ? E.right(decoded.right)
-    : E.left(storageUnavailable(NAME, `a stored key of tenant '${tenant}' is malformed`, false));
+  return decodeStoredKey(NAME, tenant, row);
 };

@@ -4,13 +4,14 @@ import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
-  WrappedKeyCodec,
+  decodeStoredKey,
   closed,
   describeDriverError,
   storageUnavailable,
   type KeyRef,
   type KeyStore,
   type StorageError,
+  type StoredKeyRow,
   type TenantId,
   type WrappedKey,
 } from '@palisade/core';
@@ -78,18 +79,8 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions = {}): E.Eit
         }),
       );
 
-  const decodeRow = (tenant: TenantId, row: unknown): E.Either<StorageError, WrappedKey> => {
-    const r = row as { key_ref?: unknown; material?: unknown; kek_id?: unknown; created_at?: unknown };
-    const decoded = WrappedKeyCodec.decode({
-      ref: r.key_ref,
-      material: r.material,
-      kekId: r.kek_id,
-      createdAt: r.created_at,
-    });
-    return E.isRight(decoded)
-      ? E.right(decoded.right)
-      : E.left(storageUnavailable(NAME, `a stored key of tenant '${tenant}' is malformed`, false));
-  };
+  const decodeRow = (tenant: TenantId, row: unknown): E.Either<StorageError, WrappedKey> =>
+    decodeStoredKey(NAME, tenant, row as StoredKeyRow);
 
   return E.right({
     name: 'sqlite',
