@@ -1,6 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
@@ -15,6 +12,7 @@ import {
   type TenantId,
   type WrappedKey,
 } from '@palisade/core';
+import { openDatabaseFile } from './open-database.js';
 import { DEFAULT_SQLITE_PATH } from './sqlite-storage.js';
 
 export interface SqliteKeyStoreOptions {
@@ -33,27 +31,24 @@ const NAME = 'sqlite key store';
  * copy lingers in the write-ahead log either.
  */
 export const createSqliteKeyStore = (options: SqliteKeyStoreOptions = {}): E.Either<StorageError, KeyStore> => {
-  const path = options.path ?? DEFAULT_SQLITE_PATH;
-  const file = path === ':memory:' ? path : resolve(options.baseDir ?? process.cwd(), path);
-  let db: Database.Database;
-  try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    db.pragma('secure_delete = ON');
-    db.exec(`CREATE TABLE IF NOT EXISTS data_keys (
-      tenant_id  TEXT NOT NULL,
-      key_ref    TEXT NOT NULL,
-      material   TEXT NOT NULL,
-      kek_id     TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      PRIMARY KEY (tenant_id, key_ref)
-    ) WITHOUT ROWID`);
-  } catch (e) {
-    return E.left(storageUnavailable(NAME, `cannot open the database file (${describeDriverError(e)})`, false));
-  }
+  const opened = openDatabaseFile(
+    NAME,
+    { path: options.path ?? DEFAULT_SQLITE_PATH, baseDir: options.baseDir, busyTimeoutMs: options.busyTimeoutMs },
+    'FULL',
+    (db) => {
+      db.pragma('secure_delete = ON');
+      db.exec(`CREATE TABLE IF NOT EXISTS data_keys (
+        tenant_id  TEXT NOT NULL,
+        key_ref    TEXT NOT NULL,
+        material   TEXT NOT NULL,
+        kek_id     TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key_ref)
+      ) WITHOUT ROWID`);
+    },
+  );
+  if (E.isLeft(opened)) return opened;
+  const db = opened.right;
   const sql = {
     get: db.prepare('SELECT key_ref, material, kek_id, created_at FROM data_keys WHERE tenant_id = ? AND key_ref = ?'),
     insert: db.prepare(

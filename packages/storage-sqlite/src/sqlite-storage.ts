@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
@@ -31,6 +29,7 @@ import {
   decodeStateRow,
   decodeStreamRow,
 } from './rows.js';
+import { openDatabaseFile } from './open-database.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStorageOptions {
@@ -73,25 +72,22 @@ RETURNING stream_id, version`;
  * write lock, and each append runs in one IMMEDIATE transaction.
  */
 export const createSqliteStorage = (options: SqliteStorageOptions = {}): E.Either<StorageError, StorageAdapter> => {
-  const path = options.path ?? DEFAULT_SQLITE_PATH;
-  const file = path === ':memory:' ? path : resolve(options.baseDir ?? process.cwd(), path);
-  let db: Database.Database;
-  try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    // A larger page cache and memory-mapped reads keep index pages (random UUIDs) out of read syscalls.
-    db.pragma('cache_size = -65536');
-    db.pragma('mmap_size = 268435456');
-    db.pragma('temp_store = MEMORY');
-    // Checkpoint every ~40 MB of WAL instead of every 4 MB: each checkpoint fsyncs, and they dominated batched appends.
-    db.pragma('wal_autocheckpoint = 10000');
-    migrate(db);
-  } catch (e) {
-    return E.left(storageUnavailable(NAME, `cannot open the database file (${describeDriverError(e)})`, false));
-  }
+  const opened = openDatabaseFile(
+    NAME,
+    { path: options.path ?? DEFAULT_SQLITE_PATH, baseDir: options.baseDir, busyTimeoutMs: options.busyTimeoutMs },
+    options.durability === 'full' ? 'FULL' : 'NORMAL',
+    (db) => {
+      // A larger page cache and memory-mapped reads keep index pages (random UUIDs) out of read syscalls.
+      db.pragma('cache_size = -65536');
+      db.pragma('mmap_size = 268435456');
+      db.pragma('temp_store = MEMORY');
+      // Checkpoint every ~40 MB of WAL instead of every 4 MB: each checkpoint fsyncs, and they dominated batched appends.
+      db.pragma('wal_autocheckpoint = 10000');
+      migrate(db);
+    },
+  );
+  if (E.isLeft(opened)) return opened;
+  const db = opened.right;
   return E.right(new SqliteStorage(db));
 };
 
