@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -34,6 +34,24 @@ keyStoreConformance({
 });
 
 describe('sqlite key store', () => {
+  it('refuses a path it cannot open with a typed error, for the key store and the event store alike', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-keys-'));
+    try {
+      const blocker = join(dir, 'a-file');
+      writeFileSync(blocker, 'not a folder');
+      const path = join(blocker, 'palisade.db'); // its folder is a file
+      for (const opened of [createSqliteKeyStore({ path }), createSqliteStorage({ path })]) {
+        expect(E.isLeft(opened) && opened.left).toMatchObject({
+          code: 'PALISADE_STORAGE_UNAVAILABLE',
+          retryable: false,
+          message: expect.stringContaining('cannot open the database file') as unknown,
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('shares the event store file, each with its own tables', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-keys-'));
     const path = join(dir, 'palisade.db');
