@@ -6,6 +6,7 @@
  * `detectors`: an array of `Detector`, as a named export or as a property of the
  * default export.
  */
+import { primeRegex } from './regex-priming.js';
 
 /** One finding inside a string: the half-open range [start, end) in UTF-16 code units. */
 export interface DetectorSpan {
@@ -87,7 +88,7 @@ export const hintTestOf = (detector: Pick<Detector, 'hints'>): HintTest => {
   if (test === undefined) {
     const caseless = hints.filter((h) => h.length === 1 && h.toUpperCase() === h);
     const words = hints.filter((h) => !caseless.includes(h));
-    const pattern = words.length > 0 ? new RegExp(words.map(escapeRegex).join('|'), 'iu') : undefined;
+    const pattern = words.length > 0 ? primeRegex(new RegExp(words.map(escapeRegex).join('|'), 'iu')) : undefined;
     const lowerCased = (text: string): boolean => {
       const lower = text.toLowerCase();
       return hints.some((h) => lower.includes(h));

@@ -158,3 +158,4 @@ export { AuditSection, AuditDataPolicy, EncryptionSection, PersonalDataRule } fr
 export { parseFieldPath, getAtPath, mapAtPath, isSinglePath, type FieldPath, type PathSegment } from './field-path.js';
 export { storedRowDecoders, StoredInt, type StoredRowDecoders } from './stored-rows.js';
 export { eraseDerivedState, type DerivedStateErasure, type DerivedStateErasureResult } from './projections/erasure.js';
+export { primeRegex } from './regex-priming.js';
