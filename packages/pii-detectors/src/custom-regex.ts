@@ -22,6 +22,7 @@ import {
   decodeWith,
   defineDetector,
   isDetectorId,
+  primeRegex,
   strict,
   type ConfigInvalid,
   type Detector,
@@ -128,6 +129,8 @@ export const compileRegexDetector = (input: unknown): E.Either<ConfigInvalid, De
     return fail(id, 'pattern', 'uses a construct the backtracking analysis does not support; refused to be safe');
   }
   if (!analysis.safe) return fail(id, 'pattern', explainUnsafe(analysis));
+  // Only once it is known to be safe: the copies `find` makes share its compiled, primed code.
+  primeRegex(regex);
 
   const find = (text: string): DetectorSpan[] => {
     const spans: DetectorSpan[] = [];

@@ -5,6 +5,7 @@ import {
   hintTestOf,
   isDetectorId,
   policyBlocked,
+  primeRegex,
   redactionFailed,
   type HintTest,
   type JsonObject,
@@ -161,7 +162,7 @@ interface Span {
  * An escape, at any depth of encoding: a run of backslashes and the character
  * (or `uXXXX`) it escapes. JSON encoded twice turns `\n` into `\\n`.
  */
-const ESCAPE = /\\+(?:u[0-9a-fA-F]{4}|[^\\])/g;
+const ESCAPE = primeRegex(/\\+(?:u[0-9a-fA-F]{4}|[^\\])/g);
 
 const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 

@@ -1,4 +1,4 @@
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { isAsciiAlnum, keepFirstOfOverlapping, shannonEntropy, span } from './scan.js';
 
 /*
@@ -145,7 +145,7 @@ const findVendorTokens = (text: string, spans: DetectorSpan[]): void => {
   );
 };
 
-const PEM_BEGIN = /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g;
+const PEM_BEGIN = primeRegex(/-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g);
 const PEM_END = /-----END (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/y;
 
 const findPem = (text: string, spans: DetectorSpan[]): void => {

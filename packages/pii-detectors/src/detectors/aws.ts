@@ -1,8 +1,8 @@
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { scanRegex, span } from './scan.js';
 
 /** Access key ids: a four-letter kind prefix and 16 base-32 characters. */
-const ACCESS_KEY = /(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g;
+const ACCESS_KEY = primeRegex(/(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g);
 
 /*
  * A secret access key is 40 characters of base 64 with nothing to tell it from

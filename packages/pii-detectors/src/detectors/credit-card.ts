@@ -1,4 +1,4 @@
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
 
 /*
@@ -7,7 +7,7 @@ import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
  * issuer prefix. Groups are separated by a mandatory character, so there is one
  * way to split a run, and a run is only entered at its start: linear.
  */
-const CARD = /(?<![\d-])(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g;
+const CARD = primeRegex(/(?<![\d-])(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g);
 
 interface Brand {
   readonly prefixes: readonly (readonly [number, number])[]; // inclusive ranges over a fixed-width prefix

@@ -1,4 +1,4 @@
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { DIGIT_HINTS, scanRegex, span } from './scan.js';
 
 /*
@@ -6,7 +6,7 @@ import { DIGIT_HINTS, scanRegex, span } from './scan.js';
  * groups of four (`DE89 3704 0044 0532 0130 00`). A candidate must have its
  * country's length and pass the ISO 7064 mod-97 check.
  */
-const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
+const IBAN = primeRegex(/(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g);
 
 /** IBAN lengths by country (the SWIFT IBAN registry). */
 export const IBAN_LENGTHS: Readonly<Record<string, number>> = {

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { isWordChar, keepFirstOfOverlapping, scanRegex, span } from './scan.js';
 
 /*
@@ -9,7 +9,7 @@ import { isWordChar, keepFirstOfOverlapping, scanRegex, span } from './scan.js';
  * addresses are dropped by a real parser, not by a pattern.
  */
 
-const IPV4 = /(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g;
+const IPV4 = primeRegex(/(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)/g);
 
 const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const isV6Char = (c: number): boolean => isHex(c) || c === 58 || c === 46; // hex, ':', '.'

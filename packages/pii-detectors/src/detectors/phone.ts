@@ -1,4 +1,4 @@
-import { defineDetector, type DetectorSpan } from '@palisade/core';
+import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
 
 /*
@@ -12,22 +12,24 @@ import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
  * Each group has a bounded length and a mandatory separator, so there is only one
  * way to split a run and the match is linear.
  */
-const PHONE = new RegExp(
-  [
-    '(?<![\\w+])',
-    '(?:',
-    // NANP
-    '(?:\\+?1[ .-]?)?(?:\\((\\d{3})\\) ?|(\\d{3})([ .-]))\\d{3}[ .-]\\d{4}',
-    '|',
-    // international, grouped
-    '\\+\\d{1,3}(?:[ .-]\\(\\d{1,4}\\))?(?:[ .-]\\d{1,8}){1,6}',
-    '|',
-    // international, compact
-    '\\+\\d{8,15}',
-    ')',
-    '(?![\\w]|[.-]\\d)',
-  ].join(''),
-  'g',
+const PHONE = primeRegex(
+  new RegExp(
+    [
+      '(?<![\\w+])',
+      '(?:',
+      // NANP
+      '(?:\\+?1[ .-]?)?(?:\\((\\d{3})\\) ?|(\\d{3})([ .-]))\\d{3}[ .-]\\d{4}',
+      '|',
+      // international, grouped
+      '\\+\\d{1,3}(?:[ .-]\\(\\d{1,4}\\))?(?:[ .-]\\d{1,8}){1,6}',
+      '|',
+      // international, compact
+      '\\+\\d{8,15}',
+      ')',
+      '(?![\\w]|[.-]\\d)',
+    ].join(''),
+    'g',
+  ),
 );
 
 export const findPhones = (text: string): DetectorSpan[] =>
