@@ -295,8 +295,13 @@ export const findApiSecrets = (text: string): DetectorSpan[] => {
 
 export const apiSecret = defineDetector({
   id: 'api_secret',
-  // Every match contains one of these. `-` and `_` come first: most text has one,
-  // and the engine stops at the first hint found.
-  hints: ['-', '_', 'key', 'token', 'secret', 'passw', 'pwd', 'credential', 'aiza', 'eyj'],
+  /*
+   * No hints: `find` looks for rare characters and separators with native
+   * searches, and on prose without any of its words it took 0.33 ms per MB
+   * where the case-insensitive check for them (`key`, `token`, `secret`, ...)
+   * took 2.5. Log text nearly always holds a `-` or `_`, so the check never
+   * saved a search there either.
+   */
+  hints: [],
   find: findApiSecrets,
 });
