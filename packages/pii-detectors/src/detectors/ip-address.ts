@@ -19,6 +19,16 @@ const isZoneChar = (c: number): boolean => isWordChar(c) || c === 46 || c === 45
 const MAX_V6 = 45;
 const MAX_ZONE = 32;
 
+const V6_RUN_END = primeRegex(/[^0-9A-Fa-f:.]/g);
+
+/** Where the run of hex digits, colons and dots that reaches `i` ends: a native search, for runs too long to read. */
+const v6RunEnd = (text: string, i: number): number => {
+  V6_RUN_END.lastIndex = i;
+  const stop = V6_RUN_END.exec(text);
+  V6_RUN_END.lastIndex = 0;
+  return stop === null ? text.length : stop.index;
+};
+
 const findIpv4 = (text: string, spans: DetectorSpan[]): void => {
   for (const s of scanRegex(IPV4, text, (m) =>
     isIP(m[0]) === 4 ? span(m.index, m.index + m[0].length, 'ip_address', 0.85) : null,
@@ -34,9 +44,14 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
     while (start > from && isV6Char(text.charCodeAt(start - 1))) start--;
     let end = colon + 1;
     let colons = 1;
-    for (let c = text.charCodeAt(end); end < text.length && isV6Char(c); c = text.charCodeAt(++end)) {
+    // Read up to one character past the longest address; a longer run (`::::...`) is finished natively.
+    const limit = Math.min(text.length, colon + 2 + MAX_V6);
+    for (; end < limit; end++) {
+      const c = text.charCodeAt(end);
+      if (!isV6Char(c)) break;
       if (c === 58) colons++;
     }
+    if (end === limit) end = v6RunEnd(text, end);
     from = end;
     // Every IPv6 address has at least two colons (`::` or seven separators); `key: value` has one.
     if (colons < 2) {
