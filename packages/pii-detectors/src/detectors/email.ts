@@ -55,11 +55,29 @@ const validDomain = (domain: string): boolean => {
   return true;
 };
 
+const MIN_DOMAIN = 4;
+
+/** Whether the `count` characters from `from` are all domain characters. */
+const domainCharsFollow = (text: string, from: number, count: number): boolean => {
+  if (from + count > text.length) return false;
+  for (let i = from; i < from + count; i++) if (!isDomainChar(text.charCodeAt(i))) return false;
+  return true;
+};
+
 export const findEmails = (text: string): DetectorSpan[] => {
   const spans: DetectorSpan[] = [];
   let floor = 0; // nothing before this index can start a new match
   let at = text.indexOf('@');
   while (at !== -1) {
+    // A domain has at least four characters (`a.io`): without them (`@@`, `a@a@`), nothing else needs a look.
+    if (!domainCharsFollow(text, at + 1, MIN_DOMAIN)) {
+      // An `@` right after another has an empty local part: the rest of a run of them is passed over too.
+      let next = at + 1;
+      while (next < text.length && text.charCodeAt(next) === 64) next++;
+      floor = Math.max(floor, next);
+      at = text.indexOf('@', floor);
+      continue;
+    }
     let start = at;
     while (start > floor && at - start < MAX_LOCAL + 1 && isLocalChar(text.charCodeAt(start - 1))) start--;
     // A local part longer than allowed, or glued to more local characters, is not an address.
