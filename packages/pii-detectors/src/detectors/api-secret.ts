@@ -1,5 +1,5 @@
 import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
-import { isAsciiAlnum, keepFirstOfOverlapping, shannonEntropy, span } from './scan.js';
+import { codeAt, isAsciiAlnum, keepFirstOfOverlapping, shannonEntropy, span } from './scan.js';
 
 /*
  * Credentials with a recognisable shape (vendor prefixes, JWTs, PEM private key
@@ -120,29 +120,51 @@ const findFrom = (
   }
 };
 
+/** The first character that is not a token character. */
+const TOKEN_RUN_END = primeRegex(/[^A-Za-z0-9_-]/g);
+
+/**
+ * Tokens that start with `literal` at a token boundary and go on as `rest`
+ * (`AIza...`, `eyJ...`), found by the literal's character at `anchor`. A
+ * candidate glued to token characters on its left cannot start a token, and
+ * neither can any later one in the same run of token characters: the search
+ * goes on after that run (`eyJeyJeyJ...` costs one look per run, not one per
+ * `J`).
+ */
+const findBoundedTokens = (
+  text: string,
+  literal: string,
+  anchor: number,
+  rest: RegExp,
+  spans: DetectorSpan[],
+): void => {
+  const rare = literal.charAt(anchor);
+  let i = text.indexOf(rare, anchor);
+  while (i !== -1) {
+    const start = i - anchor;
+    let next = i + 1;
+    if (!text.startsWith(literal, start)) {
+      // Not the literal: the common case, decided by one native comparison.
+    } else if (start > 0 && isTokenChar(text.charCodeAt(start - 1))) {
+      TOKEN_RUN_END.lastIndex = i + 1;
+      const stop = TOKEN_RUN_END.exec(text);
+      next = (stop === null ? text.length : stop.index) + anchor;
+    } else {
+      const end = tokenAt(text, start, start + literal.length, rest);
+      if (end !== -1) {
+        spans.push(span(start, end, 'api_secret', 0.95));
+        next = Math.max(next, end + anchor);
+      }
+    }
+    i = text.indexOf(rare, next);
+  }
+};
+
 const findVendorTokens = (text: string, spans: DetectorSpan[]): void => {
   findFrom(text, '_', 0, (i) => underscoreToken(text, i), spans);
   findFrom(text, '-', 0, (i) => dashToken(text, i), spans);
-  findFrom(
-    text,
-    'AIza',
-    2,
-    (i) => {
-      const end = tokenAt(text, i, i + 4, GOOGLE);
-      return end === -1 ? null : [i, end];
-    },
-    spans,
-  );
-  findFrom(
-    text,
-    'eyJ',
-    2,
-    (i) => {
-      const end = tokenAt(text, i, i + 3, JWT);
-      return end === -1 ? null : [i, end];
-    },
-    spans,
-  );
+  findBoundedTokens(text, 'AIza', 2, GOOGLE, spans);
+  findBoundedTokens(text, 'eyJ', 2, JWT, spans);
 };
 
 const PEM_BEGIN = primeRegex(/-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----/g);
@@ -232,12 +254,12 @@ const isValueChar = (c: number): boolean => (c < 128 ? VALUE_STOP[c] !== 1 : !is
 /** The value starting at `from` (after the separator): its start and end (padding included), or null. */
 export const valueAt = (text: string, from: number): [number, number] | null => {
   let i = from;
-  for (let spaces = 0; spaces < 4 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9); spaces++) i++;
-  if (text.charCodeAt(i) === 34 || text.charCodeAt(i) === 39) i++;
+  for (let spaces = 0; spaces < 4 && (codeAt(text, i) === 32 || codeAt(text, i) === 9); spaces++) i++;
+  if (codeAt(text, i) === 34 || codeAt(text, i) === 39) i++;
   const start = i;
   while (i < text.length && i - start < VALUE_MAX && isValueChar(text.charCodeAt(i))) i++;
   if (i - start < VALUE_MIN) return null;
-  for (let padding = 0; padding < 2 && text.charCodeAt(i) === 61; padding++) i++;
+  for (let padding = 0; padding < 2 && codeAt(text, i) === 61; padding++) i++;
   return [start, i];
 };
 const MIN_ENTROPY = 3;
@@ -255,12 +277,12 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
       nameEnd--;
       spaces++;
     }
-    const q = text.charCodeAt(nameEnd - 1);
+    const q = codeAt(text, nameEnd - 1);
     if (q === 34 || q === 39) nameEnd--;
     let next = at + 1;
     if (nameEndsWithKeyword(text, nameEnd)) {
       let valueFrom = at + 1;
-      if (separator === '=' && text.charCodeAt(valueFrom) === 62) valueFrom++; // `=>`
+      if (separator === '=' && codeAt(text, valueFrom) === 62) valueFrom++; // `=>`
       const found = valueAt(text, valueFrom);
       if (found !== null) {
         let end = found[1];
@@ -278,7 +300,7 @@ const findGenericPairs = (text: string, separator: string, spans: DetectorSpan[]
     }
     // The rest of a run of separators (`::::`) cannot follow a name: skip it in one step. Not after a value,
     // whose tail can be the next name (`secret:Zx9kQ2mP7vLtoken:Ab3dEf6hIj9kLm` holds two secrets).
-    if (next === at + 1) while (text.charCodeAt(next) === separatorCode) next++;
+    if (next === at + 1) while (codeAt(text, next) === separatorCode) next++;
     at = text.indexOf(separator, next);
   }
 };
