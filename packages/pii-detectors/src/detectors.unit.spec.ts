@@ -364,3 +364,33 @@ describe('the built-in detector module', () => {
     for (const run of runs) for (const d of detectors) expect(d.find(run).length).toBeLessThan(run.length);
   });
 });
+
+/*
+ * The detectors pass over hostile runs in bulk (a run of `@`, `:`, `eyJ`, `key=`
+ * is skipped or finished natively rather than read a character at a time). A
+ * real value right after such a run must still be found, and nothing inside it.
+ */
+describe('a real value right after a hostile run', () => {
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+  const awsSecret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+
+  it('email after a run of @ and of a@', () => {
+    expect(found(email, `${'@'.repeat(500)}a@b.com`)).toEqual(['a@b.com']);
+    expect(found(email, `${'a@'.repeat(500)} bob@example.com`)).toEqual(['bob@example.com']);
+  });
+
+  it('ip_address after a run of colons, and after hex and colons longer than any address', () => {
+    expect(found(ipAddress, `${':'.repeat(500)} 2001:db8::1`)).toEqual(['2001:db8::1']);
+    expect(found(ipAddress, `${'a:'.repeat(300)} fe80::1%eth0 and ${'1:'.repeat(30)}`)).toEqual(['fe80::1%eth0']);
+  });
+
+  it('aws_secret_key after a run of key=', () => {
+    expect(found(awsSecretKey, `${'key='.repeat(500)} aws_secret_access_key = ${awsSecret}`)).toEqual([awsSecret]);
+  });
+
+  it('api_secret after a run of eyJ, and never a token glued to the run', () => {
+    expect(found(apiSecret, `${'eyJ'.repeat(500)} ${jwt}`)).toEqual([jwt]);
+    // Glued to an `x`, neither the run nor the token after it starts at a token boundary.
+    expect(found(apiSecret, `x${'eyJ'.repeat(500)}${jwt}`)).toEqual([]);
+  });
+});
