@@ -129,19 +129,25 @@ export const compileRegexDetector = (input: unknown): E.Either<ConfigInvalid, De
     return fail(id, 'pattern', 'uses a construct the backtracking analysis does not support; refused to be safe');
   }
   if (!analysis.safe) return fail(id, 'pattern', explainUnsafe(analysis));
-  // Only once it is known to be safe: the copies `find` makes share its compiled, primed code.
+  // Only once it is known to be safe.
   primeRegex(regex);
 
+  /*
+   * One pattern object, its `lastIndex` reset on every call: `find` runs to the
+   * end without calling out, so no other call can interleave. (A copy per call
+   * would be compiled afresh, untuned, whenever V8 drops it from its cache.)
+   */
   const find = (text: string): DetectorSpan[] => {
     const spans: DetectorSpan[] = [];
-    const re = new RegExp(regex.source, regex.flags); // per call: re-entrant and no shared lastIndex
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       if (m[0].length === 0) {
-        re.lastIndex++;
+        regex.lastIndex++;
         continue;
       }
       spans.push({ start: m.index, end: m.index + m[0].length, type, confidence });
     }
+    regex.lastIndex = 0;
     return spans;
   };
   return E.right(defineDetector({ id, hints, find }));
