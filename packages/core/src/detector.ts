@@ -93,12 +93,17 @@ export const hintTestOf = (detector: Pick<Detector, 'hints'>): HintTest => {
       const lower = text.toLowerCase();
       return hints.some((h) => lower.includes(h));
     };
+    /*
+     * `İ` lower-cases to two code units (`i` and a combining dot) and case folding has no
+     * single-unit equivalent, so only the contract's own reading finds `vergi` in `VERGİ`. It is
+     * the only character whose lower case adds one: a list of other caseless characters (`@`,
+     * digits) skips that pass over the text.
+     */
+    const turkishI = pattern !== undefined || caseless.includes('\u0307');
     test = (text) =>
       caseless.some((c) => text.includes(c)) ||
       (pattern !== undefined && pattern.test(text)) ||
-      // `İ` lower-cases to two code units (`i` and a combining dot) and case folding has no
-      // single-unit equivalent, so only the contract's own reading finds `vergi` in `VERGİ`.
-      (text.includes('\u0130') && lowerCased(text));
+      (turkishI && text.includes('\u0130') && lowerCased(text));
     hintTests.set(hints, test);
   }
   return test;

@@ -79,4 +79,17 @@ describe('hintTestOf', () => {
       ),
     );
   });
+
+  it('agrees with lower-casing for lists of characters without case, which skip the `İ` pass', () => {
+    const unit = fc.constantFrom('a', '@', '7', '-', 'İ', 'i', '\u0307', ' ', 'I');
+    for (const hints of [['@'], ['7', '-'], ['\u0307'], ['@', '\u0307']]) {
+      const test = hintTestOf(withHints(hints));
+      fc.assert(
+        fc.property(fc.string({ unit }), (text) => {
+          const lower = text.toLowerCase();
+          expect(test(text)).toBe(hints.some((h) => lower.includes(h)));
+        }),
+      );
+    }
+  });
 });
