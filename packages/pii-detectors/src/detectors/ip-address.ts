@@ -40,8 +40,7 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
   let from = 0;
   let colon = text.indexOf(':', from);
   while (colon !== -1) {
-    let start = colon;
-    while (start > from && isV6Char(text.charCodeAt(start - 1))) start--;
+    const previousEnd = from;
     let end = colon + 1;
     let colons = 1;
     // Read up to one character past the longest address; a longer run (`::::...`) is finished natively.
@@ -58,6 +57,9 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
       colon = text.indexOf(':', Math.max(from, colon + 1));
       continue;
     }
+    // Back to the start of the run only now: most colons (`INFO abcdef: ...`) are ruled out above.
+    let start = colon;
+    while (start > previousEnd && isV6Char(text.charCodeAt(start - 1))) start--;
     // A label before a lone colon (`ip:2001:db8::1`) or a colon after the address is punctuation.
     if (text.charCodeAt(start) === 58 && text.charCodeAt(start + 1) !== 58) start++;
     if (end - start > 1 && text.charCodeAt(end - 1) === 58 && text.charCodeAt(end - 2) !== 58) end--;
