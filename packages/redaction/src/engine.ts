@@ -69,6 +69,16 @@ class Stop extends Error {
 
 type MutableFinding = { -readonly [K in keyof Finding]: Finding[K] };
 
+/** The map under `key` in `maps`, added empty the first time. */
+const innerMap = <K, K2, V>(maps: Map<K, Map<K2, V>>, key: K): Map<K2, V> => {
+  let inner = maps.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    maps.set(key, inner);
+  }
+  return inner;
+};
+
 /** Where `pii_fields` matched in one event's data, as a tree of keys and indices. */
 interface Mark {
   rule?: FieldRule;
@@ -158,12 +168,8 @@ const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 
 /** The state of redacting one event: its policy, its report and its time budget. */
 class EventRun {
-  /*
-   * Findings by path, then by what produced them: an enabled detector (its
-   * action and mode are fixed by the policy, which names each detector once),
-   * or for `pii_fields` the mode. Kept in the order first seen.
-   */
-  private readonly counts = new Map<string, Map<ActiveDetector | RedactionMode, MutableFinding>>();
+  /** Findings by path, then by detector, action and mode; kept in the order first seen. */
+  private readonly counts = new Map<string, Map<string, Map<string, Map<string, MutableFinding>>>>();
   private readonly ordered: Finding[] = [];
   private hits = 0;
   private readonly deadline: number;
@@ -239,32 +245,28 @@ class EventRun {
     return Object.fromEntries(entries);
   }
 
-  /** Counts one match at `path` of `source`, which stands for its detector, action and mode. */
-  private count(
-    source: ActiveDetector | RedactionMode,
-    detector: string,
-    path: string,
-    action: DetectorAction,
-    mode: RedactionMode | 'none',
-  ): void {
+  private count(detector: string, path: string, action: DetectorAction, mode: RedactionMode | 'none'): void {
     this.hits++;
-    let atPath = this.counts.get(path);
-    if (atPath === undefined) {
-      atPath = new Map();
-      this.counts.set(path, atPath);
-    }
-    const found = atPath.get(source);
+    /*
+     * Nested maps keyed by the path, detector, action and mode strings as they
+     * are: each is the same string object match after match, so its hash is
+     * computed once; a key joined from them would be a new string per match.
+     */
+    const atPath = innerMap(this.counts, path);
+    const forDetector = innerMap(atPath, detector);
+    const forAction = innerMap(forDetector, action);
+    const found = forAction.get(mode);
     if (found !== undefined) {
       found.count++;
     } else {
       const finding = { detector, path, action, mode, count: 1 };
-      atPath.set(source, finding);
+      forAction.set(mode, finding);
       this.ordered.push(finding);
     }
   }
 
   private redactField(value: JsonValue, path: string, rule: FieldRule): Walked {
-    this.count(rule.mode, FIELD_DETECTOR, path, 'redact', rule.mode);
+    this.count(FIELD_DETECTOR, path, 'redact', rule.mode);
     if (value === null) return null;
     switch (rule.mode) {
       case 'remove':
@@ -286,20 +288,19 @@ class EventRun {
     const reportPath = isKey ? keyPath(path) : path;
     const rewriter = new Rewriter(text);
     for (const span of spans) {
-      const active = span.active;
-      const { detector, action, mode, reveal } = active;
+      const { detector, action, mode, reveal } = span.active;
       if (action === 'block') {
-        this.count(active, detector.id, reportPath, 'block', 'none');
+        this.count(detector.id, reportPath, 'block', 'none');
         if (this.ctx.blocked.length < MAX_BLOCK_FINDINGS) {
           this.ctx.blocked.push({ detector: detector.id, path: `$[${this.ctx.index}]${reportPath.slice(1)}` });
         }
         continue;
       }
       if (action === 'warn') {
-        this.count(active, detector.id, reportPath, 'warn', 'none');
+        this.count(detector.id, reportPath, 'warn', 'none');
         continue;
       }
-      this.count(active, detector.id, reportPath, 'redact', mode);
+      this.count(detector.id, reportPath, 'redact', mode);
       if (mode === 'mask') {
         rewriter.mask(span.type, span.start, span.end, reveal);
       } else {
