@@ -382,6 +382,8 @@ describe('a real value right after a hostile run', () => {
   it('ip_address after a run of colons, and after hex and colons longer than any address', () => {
     expect(found(ipAddress, `${':'.repeat(500)} 2001:db8::1`)).toEqual(['2001:db8::1']);
     expect(found(ipAddress, `${'a:'.repeat(300)} fe80::1%eth0 and ${'1:'.repeat(30)}`)).toEqual(['fe80::1%eth0']);
+    // A run longer than any address still takes its zone with it: `f::` inside it is not a candidate.
+    expect(found(ipAddress, `:${'a'.repeat(46)}:1%f::`)).toEqual([]);
   });
 
   it('aws_secret_key after a run of key=', () => {

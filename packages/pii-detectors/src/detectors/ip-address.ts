@@ -50,7 +50,14 @@ const findIpv6 = (text: string, spans: DetectorSpan[]): void => {
       if (!isV6Char(c)) break;
       if (c === 58) colons++;
     }
-    if (end === limit) end = v6RunEnd(text, end);
+    if (end === limit) {
+      end = v6RunEnd(text, end);
+      // The rest of the run was not read: a colon in it still counts (it decides where the next candidate may start).
+      if (colons < 2) {
+        const next = text.indexOf(':', limit);
+        if (next !== -1 && next < end) colons = 2;
+      }
+    }
     from = end;
     // Every IPv6 address has at least two colons (`::` or seven separators); `key: value` has one.
     if (colons < 2) {
