@@ -81,6 +81,29 @@ describe('compileRegexDetector', () => {
     expect(err.issues.map((i) => i.path)).toContain(path);
   });
 
+  it('steps over a whole emoji after an empty match with the u flag, instead of finding it forever', () => {
+    const afterA = compiled({ id: 'after_a', pattern: '(?<=a)b?', flags: 'u' });
+    // Empty matches after each `a` are skipped; the `b` after the last one is found.
+    expect(afterA.find('a😀a😀ab').map((s) => [s.start, s.end])).toEqual([[7, 8]]);
+    expect(compiled({ id: 'before_emoji', pattern: '(?=😀)x?', flags: 'u' }).find('😀😀')).toEqual([]);
+  });
+
+  it('gives the same verdict when one pattern is compiled again, as it is for every policy layer', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(failure({ id: `hostile_${i}`, pattern: '(a+)+$' }).issues[0]?.message).toMatch(/backtrack/);
+      expect(compiled({ id: `ticket_${i}`, pattern: 'TCK-\\d{6}' }).find('TCK-123456')).toHaveLength(1);
+    }
+  });
+
+  it('gives the same spans call after call, its one pattern reset each time', () => {
+    const d = compiled({ id: 'badge', pattern: 'BDG\\d{4}' });
+    const text = 'BDG1234 x BDG5678';
+    const first = d.find(text);
+    expect(d.find('no badge here')).toEqual([]);
+    expect(d.find(text)).toEqual(first);
+    expect(first.map((s) => s.start)).toEqual([0, 10]);
+  });
+
   it('does not echo the pattern into the message of an invalid regex', () => {
     const err = failure({ id: 'leaky', pattern: '(secret-literal' });
     expect(err.message).not.toContain('secret-literal');
