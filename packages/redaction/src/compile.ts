@@ -50,6 +50,8 @@ export interface PolicySet {
 export const DEFAULT_MIN_CONFIDENCE = 0.5;
 /** The name reports use for `pii_fields` redactions, and the `modes` key that sets their mode. */
 export const FIELD_DETECTOR = 'field';
+/** Why no detector may be called `field`: its findings and its `modes` entry would be mistaken for pii_fields'. */
+export const RESERVED_FIELD_ID = `'${FIELD_DETECTOR}' is reserved: reports and 'modes' use it for pii_fields`;
 
 const KEY_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const MIN_KEY_LENGTH = 32;
@@ -206,6 +208,10 @@ const compilePolicy = (
   const custom = new Map<string, Detector>();
   (policy.custom_detectors ?? []).forEach((spec, i) => {
     const at = `${path}.custom_detectors.${i}`;
+    if (spec.id === FIELD_DETECTOR) {
+      issues.push({ path: `${at}.id`, message: RESERVED_FIELD_ID });
+      return;
+    }
     if (registry.detectors.has(spec.id) || custom.has(spec.id)) {
       issues.push({ path: `${at}.id`, message: `detector '${spec.id}' is already defined` });
       return;

@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { configInvalid, defineDetector, type ConfigInvalid, type Detector, type Issue } from '@palisade/core';
+import { FIELD_DETECTOR, RESERVED_FIELD_ID } from './compile.js';
 
 /** The detectors a pool or engine can name, by id, and which module gave each. */
 export interface DetectorRegistry {
@@ -69,6 +70,10 @@ export const loadDetectorModules = async (
       const checked = checkDetector(candidate);
       if (typeof checked === 'string') {
         issues.push({ path, message: `module '${specifier}' detectors[${i}]: ${checked}` });
+        return;
+      }
+      if (checked.id === FIELD_DETECTOR) {
+        issues.push({ path, message: `module '${specifier}' defines detector '${checked.id}': ${RESERVED_FIELD_ID}` });
         return;
       }
       if (detectors.has(checked.id)) {

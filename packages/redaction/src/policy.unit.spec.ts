@@ -131,6 +131,12 @@ describe('data policy config', () => {
     expect(paths(e)).toEqual(['redaction.detector_modules.0', 'redaction.detector_modules.1']);
   });
 
+  it('refuses a detector module whose detector is called field, the name reports give pii_fields', async () => {
+    const e = await configError({ redaction: { detector_modules: ['./src/fixtures/field-detector.ts'] } });
+    expect(paths(e)).toEqual(['redaction.detector_modules.0']);
+    expect(e.issues[0]!.message).toContain("'field' is reserved");
+  });
+
   it('refuses bad pool settings', async () => {
     const e = await configError({ redaction: { workers: 0, mode: 'fork', batch_size: -1 } });
     expect(paths(e).sort()).toEqual(['redaction.batch_size', 'redaction.mode', 'redaction.workers']);
@@ -144,6 +150,7 @@ describe('data policy config', () => {
           { id: 'evil', pattern: '(a+)+$' },
           { id: 'broken', pattern: '([a-z' },
           { id: 'email', pattern: 'x{1,3}' },
+          { id: 'field', pattern: 'FLD-[0-9]{4}' },
         ],
       },
     });
@@ -151,7 +158,10 @@ describe('data policy config', () => {
       'data_policy.custom_detectors.1.pattern',
       'data_policy.custom_detectors.2.pattern',
       'data_policy.custom_detectors.3.id',
+      'data_policy.custom_detectors.4.id',
     ]);
     expect(e.issues[0]!.message).toContain('backtrack');
+    // Reports and `modes` name pii_fields `field`: a detector of that name would be mistaken for them.
+    expect(e.issues[3]!.message).toContain("'field' is reserved");
   });
 });
