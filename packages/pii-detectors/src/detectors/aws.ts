@@ -19,11 +19,12 @@ const ACCESS_KEY = primeRegex(/(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(
 const SECRET_KEY_AT =
   /secret[_-]?(?:access[_-]?)?key(?:[_-]?id)?["']?[ \t]{0,4}(?::|=|=>)[ \t]{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/iy;
 
-/** Letters before `key` (lower-cased with `| 0x20`, as compared): the `t` of `secret`, the `s` of `access`. */
-const T_OR_S = [116, 115] as const;
-/** `_` (95) with the case bit set, as `| 0x20` reads it. */
-const UNDERSCORE_FOLDED = 95 | 0x20;
-const DASH = 45;
+/**
+ * What can stand right before `key` in a match, read as the comparisons read it
+ * (`| 0x20`): the `t` of `secret`, the `s` of `access`, or a `_` or `-`.
+ */
+const BEFORE_KEY = new Uint8Array(128);
+for (const c of 'ts_-') BEFORE_KEY[c.charCodeAt(0) | 0x20] = 1;
 
 /** How far before `key` a match can start: `secret` + `_access_` at most. */
 const SECRET_BEFORE_KEY: readonly number[] = [6, 7, 12, 13, 14];
@@ -64,8 +65,7 @@ export const findAwsSecretKeys = (text: string): DetectorSpan[] => {
   let floor = 0; // matches do not overlap: none starts before the previous one's end
   forEachKey(text, (key) => {
     // Whatever comes before `key` ends in `t`, `s`, `_` or `-`: one test rules out most `key`s (`key=key=...`).
-    const before = key > 0 ? text.charCodeAt(key - 1) | 0x20 : -1;
-    if (before !== T_OR_S[0] && before !== T_OR_S[1] && before !== UNDERSCORE_FOLDED && before !== DASH) return;
+    if (key === 0 || BEFORE_KEY[text.charCodeAt(key - 1) | 0x20] !== 1) return;
     for (const back of SECRET_BEFORE_KEY) {
       const start = key - back;
       if (start < floor || !startsWithIgnoringCase(text, start, 'secret')) continue;
