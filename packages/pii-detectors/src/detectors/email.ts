@@ -83,7 +83,7 @@ export const findEmails = (text: string): DetectorSpan[] => {
     // A local part longer than allowed, or glued to more local characters, is not an address.
     const gluedLeft = start > floor && isLocalChar(text.charCodeAt(start - 1));
     while (start < at && text.charCodeAt(start) === 46) start++; // no leading dots
-    let end = at + 1;
+    let end = at + 1 + MIN_DOMAIN; // the first MIN_DOMAIN were read above
     while (end < text.length && end - at <= MAX_DOMAIN + 1 && isDomainChar(text.charCodeAt(end))) end++;
     const gluedRight = end < text.length && isDomainChar(text.charCodeAt(end));
     // Trailing sentence punctuation is not part of the domain.
