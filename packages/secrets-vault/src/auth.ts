@@ -15,6 +15,10 @@ export type VaultAuth =
       readonly mount?: string;
     };
 
+/** Bounds on the wait before retrying a failed background renewal. */
+const MIN_RETRY_MS = 250;
+const MAX_RETRY_MS = 10_000;
+
 export const DEFAULT_KUBERNETES_JWT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 export interface AuthFailure {
@@ -93,6 +97,21 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     timer.unref();
   };
 
+  /**
+   * After a failed renewal or login the token in hand may still be valid for a
+   * while: try again soon, well before it expires, instead of letting an idle
+   * backend's token lapse because one request failed.
+   */
+  const scheduleRetry = (current: TokenState): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (!options.backgroundRenewal || closed || !Number.isFinite(current.expiresAt)) return;
+    const left = current.expiresAt - now();
+    if (left <= 0) return;
+    timer = setTimeout(() => void token(), Math.max(MIN_RETRY_MS, Math.min(MAX_RETRY_MS, left / 4)));
+    timer.unref();
+  };
+
   const login = async (): Promise<E.Either<AuthFailure, TokenState>> => {
     if (auth.method === 'token') {
       const r = await vaultRequest(endpoint, 'GET', 'auth/token/lookup-self', { token: auth.token });
@@ -167,11 +186,17 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     }
     if (canLogin) {
       const fresh = await login();
-      if (E.isLeft(fresh)) return fresh;
+      if (E.isLeft(fresh)) {
+        // The token in hand still works until it expires: keep reading with it and try again soon.
+        scheduleRetry(current);
+        return at < current.expiresAt ? E.right(current.token) : fresh;
+      }
       state = fresh.right;
       schedule();
       return E.right(state.token);
     }
+    // A static token: the renewal failed (try again soon) or it cannot be renewed (nothing to try).
+    if (current.renewable) scheduleRetry(current);
     if (at < current.expiresAt) return E.right(current.token);
     return E.left({ reason: 'denied', what: 'the Vault token has expired and cannot be renewed' });
   };

@@ -9,6 +9,15 @@ import { ContractVault } from './contract/vault-contract-server.js';
 import { createVaultSecrets, vaultSecretsPlugin, type VaultSecretBackend } from './index.js';
 import { vaultHarness } from './vault-harness.test-helper.js';
 
+/** Resolves once `ready()` holds; fails the test if it does not within `deadlineMs`. */
+const waitFor = async (ready: () => boolean, deadlineMs: number): Promise<void> => {
+  const until = Date.now() + deadlineMs;
+  while (!ready()) {
+    if (Date.now() > until) throw new Error(`condition not met within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
 // Contract tests: the peer is ContractVault, a loopback server written from Vault's API documentation,
 // not Vault itself. The same suite runs against a real Vault in vault-backend.int.spec.ts when one is configured.
 let shared: ContractVault;
@@ -110,20 +119,58 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     try {
       const token = live.createToken({ ttlSeconds: 6, renewable: true });
       live.put('idle/x', { value: 'idle-read-value' });
-      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.3 });
+      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.2 });
       open.push(b);
       const first = await b.lookup({ name: 'idle/x' })();
       expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
-      // Idle for longer than the 6 s TTL: only the timer can have kept the token valid.
-      // (A generous TTL: a busy CI machine delays timers by seconds.)
-      await new Promise((r) => setTimeout(r, 7_000));
-      expect(b.authStats.renewals).toBeGreaterThanOrEqual(2);
+      const readsBefore = live.stats.reads;
+      // Idle for longer than the 6 s TTL: only the timer can have kept the token valid. The wait is a
+      // condition with a generous deadline, not a fixed sleep: a busy CI machine delays timers by seconds.
+      const idleSince = Date.now();
+      await waitFor(() => Date.now() - idleSince > 7_000 && b.authStats.renewals >= 2, 60_000);
+      expect(live.stats.reads).toBe(readsBefore);
       expect(live.stats.renewals).toBe(b.authStats.renewals);
       const after = await b.lookup({ name: 'idle/x' })();
       expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('idle-read-value');
     } finally {
       await live.stop();
     }
+  });
+
+  it('tries a failed background renewal again before the token expires (real clock)', async () => {
+    const live = await new ContractVault().start();
+    try {
+      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+      live.put('retry/x', { value: 'retried-read-value' });
+      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.2 });
+      open.push(b);
+      const first = await b.lookup({ name: 'retry/x' })();
+      expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
+      live.failNext(503); // the first background renewal meets a sealed Vault
+      const idleSince = Date.now();
+      await waitFor(() => Date.now() - idleSince > 7_000 && b.authStats.renewals >= 1, 60_000);
+      expect(live.stats.renewals).toBe(b.authStats.renewals);
+      const after = await b.lookup({ name: 'retry/x' })();
+      expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('retried-read-value');
+    } finally {
+      await live.stop();
+    }
+  });
+
+  it('keeps reading with a still-valid token when renewal and a new login both fail', async () => {
+    vault.addAppRole('role-flaky', 'secret-flaky', { ttlSeconds: 60, maxTtlSeconds: 3600 });
+    vault.put('flaky/x', { value: 'flaky-read-value' });
+    const b = backend({ auth: { method: 'approle', roleId: 'role-flaky', secretId: 'secret-flaky' } });
+    expect(await read(b, 'flaky/x')).toBe('flaky-read-value');
+    clock += 45_000; // time to renew; the token itself is good until t=60 s
+    vault.failNext(503, 503); // the renewal and the login after it
+    expect(await read(b, 'flaky/x')).toBe('flaky-read-value');
+    expect(b.authStats).toEqual({ logins: 1, renewals: 0 });
+    clock += 20_000; // t=65 s: expired, and Vault still failing
+    vault.failNext(503, 503);
+    expect(await read(b, 'flaky/x')).toBe('failed:unreachable');
+    expect(await read(b, 'flaky/x')).toBe('flaky-read-value'); // Vault is back: a fresh login
+    expect(b.authStats.logins).toBe(2);
   });
 
   it('logs in again when renewals are capped by the max TTL, and reads on after it', async () => {
