@@ -157,8 +157,9 @@ describe('the memory key store', () => {
   });
 });
 
+// Up to 10 s: a busy CI machine delays timers by seconds; the assertion after the wait says what was missing.
 const vi_waitFor = async (done: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 1_000 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
 };
 
 describe('composePipelines', () => {

@@ -3,20 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { createSecretChain, toIssues } from '@palisade/core';
-import { secretBackendConformance } from '@palisade/storage-testkit';
+import { secretBackendConformance, waitFor } from '@palisade/storage-testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ContractVault } from './contract/vault-contract-server.js';
 import { createVaultSecrets, vaultSecretsPlugin, type VaultSecretBackend } from './index.js';
 import { vaultHarness } from './vault-harness.test-helper.js';
-
-/** Resolves once `ready()` holds; fails the test if it does not within `deadlineMs`. */
-const waitFor = async (ready: () => boolean, deadlineMs: number): Promise<void> => {
-  const until = Date.now() + deadlineMs;
-  while (!ready()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 // Contract tests: the peer is ContractVault, a loopback server written from Vault's API documentation,
 // not Vault itself. The same suite runs against a real Vault in vault-backend.int.spec.ts when one is configured.

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore, createRuntime, parseConfig, type StateKey, type StorageAdapter } from '@palisade/core';
-import { collect, fails, ok, tenantId } from '@palisade/storage-testkit';
+import { collect, fails, ok, tenantId, waitFor } from '@palisade/storage-testkit';
 import { storagePlugin } from './plugin.js';
 import { createPostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
@@ -50,14 +50,6 @@ const client = async (url: string): Promise<pg.Client> => {
 
 const count = async (c: pg.Client, sql: string): Promise<number> =>
   Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${sql}`)).rows[0]!.n);
-
-const waitFor = async (condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 const event = (n: number) => ({ type: 'E', data: { n } });
 const STATE_KEY: StateKey = { kind: 'projection', name: 'p', version: 1, key: '' };

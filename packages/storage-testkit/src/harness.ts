@@ -33,6 +33,18 @@ export const fails = async <A>(task: TE.TaskEither<PalisadeError, A>): Promise<P
   return result.left;
 };
 
+/**
+ * Resolves once `condition()` holds, polling every 10 ms; throws if it does not within `timeoutMs`. Tests wait on
+ * conditions with a generous deadline rather than sleep a fixed time: a busy CI machine delays timers by seconds.
+ */
+export const waitFor = async (condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
 export interface Opened {
   readonly store: EventStore;
   readonly storage: OpenedStorage;

@@ -1,6 +1,6 @@
 export { eventStoreConformance } from './suite.js';
 export type { ConformanceTarget, OpenedStorage } from './target.js';
-export { collect, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
+export { collect, fails, ok, openStore, reopenShared, tenantId, waitFor, type Opened } from './harness.js';
 export {
   secretBackendConformance,
   expectNoValueIn,

@@ -4,7 +4,7 @@ import * as fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStore, systemStream, type JsonObject, type RecordedEvent, type TenantEventStore } from '@palisade/core';
 import { createRedactionPipeline } from '@palisade/redaction';
-import { collect, event, fails, ok, openStore, reopenShared, tenantId, type Opened } from './harness.js';
+import { collect, event, fails, ok, openStore, reopenShared, tenantId, waitFor, type Opened } from './harness.js';
 import { documentWith, plantedValue } from './pii-arbitraries.js';
 import { stateAndRetentionConformance } from './state-suite.js';
 import type { ConformanceTarget } from './target.js';
@@ -658,14 +658,6 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
       }, 60_000);
     });
   });
-};
-
-const waitFor = async (condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 };
 
 const CHILD = fileURLToPath(new URL('./child.js', import.meta.url));
