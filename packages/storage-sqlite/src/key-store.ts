@@ -14,6 +14,7 @@ import {
 } from '@palisade/core';
 import { openDatabaseFile } from './open-database.js';
 import { DEFAULT_SQLITE_PATH } from './sqlite-storage.js';
+import { inTransaction } from './transaction.js';
 
 export interface SqliteKeyStoreOptions {
   /** The database file; may be the event store's own file. Default `./.palisade/palisade.db`. */
@@ -88,12 +89,10 @@ export const createSqliteKeyStore = (options: SqliteKeyStoreOptions = {}): E.Eit
         }),
       putIfAbsent: (key) =>
         run('put', () =>
-          db
-            .transaction(() => {
-              sql.insert.run(tenant, key.ref, key.material, key.kekId, key.createdAt);
-              return decodeRow(tenant, sql.get.get(tenant, key.ref));
-            })
-            .immediate(),
+          inTransaction(db, () => {
+            sql.insert.run(tenant, key.ref, key.material, key.kekId, key.createdAt);
+            return decodeRow(tenant, sql.get.get(tenant, key.ref));
+          }),
         ),
       destroy: (ref: KeyRef) =>
         run('destroy', () => {

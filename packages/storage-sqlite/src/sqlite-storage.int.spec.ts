@@ -81,6 +81,59 @@ describe('sqlite storage', () => {
     }
   });
 
+  it('rolls a purge batch back, deleting nothing, when a row it would delete does not decode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'p.db');
+    try {
+      const adapter = createSqliteStorage({ path });
+      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+      const store = new EventStore(adapter.right);
+      const acme = store.forTenant(tenantId('acme'));
+      for (const s of ['s-1', 's-2', 's-3']) {
+        expect(E.isRight(await acme.appendToStream(s, [{ type: 'E', data: 1 }])())).toBe(true);
+      }
+      const raw = new Database(path);
+      raw.prepare("UPDATE events SET recorded_at = '2000-01-01T00:00:00.000Z'").run();
+      raw.prepare("UPDATE events SET version = 0.5 WHERE stream_id = 's-3'").run();
+      const purged = await adapter.right
+        .forTenant(tenantId('acme'))
+        .purgeExpired({
+          before: '2001-01-01T00:00:00.000Z',
+          limit: 10,
+          keep: [],
+          purgedAt: '2026-01-01T00:00:00.000Z',
+        })();
+      expect(E.isLeft(purged) && purged.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
+      expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(3);
+      raw.close();
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to append on a stream whose stored version is not an integer, writing nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
+    const path = join(dir, 'p.db');
+    try {
+      const adapter = createSqliteStorage({ path });
+      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+      const store = new EventStore(adapter.right);
+      const acme = store.forTenant(tenantId('acme'));
+      expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
+      const raw = new Database(path);
+      raw.prepare("UPDATE streams SET version = 1.5 WHERE stream_id = 's-1'").run();
+      const appended = await acme.appendToStream('s-1', [{ type: 'E', data: 2 }])();
+      expect(E.isLeft(appended) && appended.left.message).toContain("a stored row in 'streams' is malformed");
+      expect(E.isLeft(await acme.streamVersion('s-1')())).toBe(true);
+      expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(1);
+      raw.close();
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('purges a batch by rowid and the time index, never by scanning the tenant', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
     const path = join(dir, 'p.db');

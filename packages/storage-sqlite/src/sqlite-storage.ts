@@ -8,6 +8,7 @@ import {
   describeDriverError,
   duplicateEventId,
   storageUnavailable,
+  StoredInt,
   storedRowDecoders,
   type AppendResult,
   type ExistingEvent,
@@ -31,6 +32,7 @@ import {
 } from './rows.js';
 import { openDatabaseFile } from './open-database.js';
 import { migrate } from './schema.js';
+import { inTransaction } from './transaction.js';
 
 export interface SqliteStorageOptions {
   /** The database file; `:memory:` for a private in-memory database. Default `./.palisade/palisade.db`. */
@@ -188,9 +190,7 @@ class SqliteStorage implements StorageAdapter {
       tenant,
       append: (stream, events, expected) =>
         this.run<AppendResult>('append', () => {
-          const outcome = this.db
-            .transaction(() => this.appendInTransaction(tenant, stream, events, expected))
-            .immediate();
+          const outcome = inTransaction(this.db, () => this.appendInTransaction(tenant, stream, events, expected));
           if (E.isRight(outcome) && !outcome.right.idempotentReplay) {
             setImmediate(() => this.notifier.notify(tenant));
           }
@@ -286,29 +286,27 @@ class SqliteStorage implements StorageAdapter {
         }),
       purgeExpired: ({ before, limit, keep, purgedAt }) =>
         this.read('purge expired events', () =>
-          this.db
-            .transaction((): E.Either<StorageError, PurgeBatch> => {
-              const rows = sql.purge.all(tenant, tenant, before, JSON.stringify(keep), limit);
-              const perStream = new Map<StreamId, { events: number; throughVersion: number }>();
-              for (const row of rows) {
-                const decoded = decodeStreamRow(row);
-                if (E.isLeft(decoded)) return decoded;
-                const { stream, version } = decoded.right;
-                const s = perStream.get(stream) ?? { events: 0, throughVersion: -1 };
-                perStream.set(stream, { events: s.events + 1, throughVersion: Math.max(s.throughVersion, version) });
-              }
-              let marked = 0;
-              if (rows.length > 0) {
-                const now = new Date().toISOString();
-                marked += sql.markProjections.run(purgedAt, now, tenant).changes;
-                marked += sql.markSnapshots.run(purgedAt, now, tenant, JSON.stringify([...perStream.keys()])).changes;
-              }
-              const streams = [...perStream.entries()]
-                .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-                .map(([stream, s]) => ({ stream, events: s.events, throughVersion: s.throughVersion }));
-              return E.right({ deleted: rows.length, streams, marked });
-            })
-            .immediate(),
+          inTransaction(this.db, (): E.Either<StorageError, PurgeBatch> => {
+            const rows = sql.purge.all(tenant, tenant, before, JSON.stringify(keep), limit);
+            const perStream = new Map<StreamId, { events: number; throughVersion: number }>();
+            for (const row of rows) {
+              const decoded = decodeStreamRow(row);
+              if (E.isLeft(decoded)) return decoded;
+              const { stream, version } = decoded.right;
+              const s = perStream.get(stream) ?? { events: 0, throughVersion: -1 };
+              perStream.set(stream, { events: s.events + 1, throughVersion: Math.max(s.throughVersion, version) });
+            }
+            let marked = 0;
+            if (rows.length > 0) {
+              const now = new Date().toISOString();
+              marked += sql.markProjections.run(purgedAt, now, tenant).changes;
+              marked += sql.markSnapshots.run(purgedAt, now, tenant, JSON.stringify([...perStream.keys()])).changes;
+            }
+            const streams = [...perStream.entries()]
+              .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+              .map(([stream, s]) => ({ stream, events: s.events, throughVersion: s.throughVersion }));
+            return E.right({ deleted: rows.length, streams, marked });
+          }),
         ),
       summarizeExpired: ({ before, keep, limit }) =>
         this.read('summarize expired events', () => {
@@ -356,13 +354,17 @@ class SqliteStorage implements StorageAdapter {
       if (E.isLeft(decoded)) return decoded;
       existing.push(decoded.right);
     }
-    const versionRow = sql.streamVersion.get(tenant, stream) as { version: number } | undefined;
-    const current = versionRow === undefined ? null : versionRow.version;
+    const versionRow = sql.streamVersion.get(tenant, stream) as { version: unknown } | undefined;
+    const storedVersion = versionRow === undefined ? E.right(null) : decodeStreamVersion(versionRow);
+    if (E.isLeft(storedVersion)) return storedVersion;
+    const current = storedVersion.right === null ? null : storedVersion.right.version;
     const decision = decideAppend(stream, events, expected, current, existing);
     if (E.isLeft(decision)) return decision;
     if (decision.right.kind === 'replay') return E.right(decision.right.result);
 
-    const lastPosition = (sql.bumpPosition.get(tenant, events.length) as { last_position: number }).last_position;
+    const lastPosition = (sql.bumpPosition.get(tenant, events.length) as { last_position: unknown }).last_position;
+    // Rolled back by inTransaction: no event is written on a position that cannot be trusted.
+    if (!StoredInt.is(lastPosition)) return E.left(malformedRow('tenants'));
     const firstPosition = lastPosition - events.length + 1;
     const firstVersion = (current ?? -1) + 1;
     const recordedAt = new Date().toISOString();
@@ -405,7 +407,7 @@ class SqliteStorage implements StorageAdapter {
 }
 
 const decodeStreamVersion = (row: { version: unknown }): E.Either<StorageError, { version: number }> =>
-  typeof row.version === 'number' ? E.right({ version: row.version }) : E.left(malformedRow('streams'));
+  StoredInt.is(row.version) ? E.right({ version: row.version }) : E.left(malformedRow('streams'));
 
 const malformedRow = (table: string): StorageError => storedRowDecoders(NAME).malformed(table);
 
