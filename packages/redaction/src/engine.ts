@@ -171,7 +171,8 @@ class EventRun {
   /** Findings by path, then by detector, action and mode; kept in the order first seen. */
   private readonly counts = new Map<string, Map<string, Map<string, Map<string, MutableFinding>>>>();
   private readonly ordered: Finding[] = [];
-  private hits = 0;
+  /** Warned and blocked matches so far: values the text still holds after redaction. */
+  private keptValues = 0;
   private readonly deadline: number;
 
   constructor(
@@ -230,14 +231,14 @@ class EventRun {
     const entries: [string, JsonValue][] = [];
     const used = new Set<string>();
     for (const [key, item] of Object.entries(value)) {
-      const hitsBefore = this.hits;
+      const keptBefore = this.keptValues;
       const keyed = this.scan(key, path, true);
       let outKey = keyed;
       // Two keys may redact to the same text; the later one gets a suffix rather than overwrite.
       for (let n = 2; used.has(outKey); n++) outKey = `${keyed}#${n}`;
       used.add(outKey);
-      // Paths end up in reports and errors: a key that kept a warned value is not spelt out in them.
-      const pathKey = this.hits > hitsBefore && keyed === key ? WARNED_KEY : outKey;
+      // Paths end up in reports and errors: a key that still holds a warned or blocked value is not spelt out in them.
+      const pathKey = this.keptValues > keptBefore ? WARNED_KEY : outKey;
       const walked = this.walk(item, memberPath(path, pathKey), mark?.children?.get(key));
       if (walked !== REMOVED) entries.push([outKey, walked]);
     }
@@ -246,7 +247,6 @@ class EventRun {
   }
 
   private count(detector: string, path: string, action: DetectorAction, mode: RedactionMode | 'none'): void {
-    this.hits++;
     /*
      * Nested maps keyed by the path, detector, action and mode strings as they
      * are: each is the same string object match after match, so its hash is
@@ -290,6 +290,7 @@ class EventRun {
     for (const span of spans) {
       const { detector, action, mode, reveal } = span.active;
       if (action === 'block') {
+        this.keptValues++;
         this.count(detector.id, reportPath, 'block', 'none');
         if (this.ctx.blocked.length < MAX_BLOCK_FINDINGS) {
           this.ctx.blocked.push({ detector: detector.id, path: `$[${this.ctx.index}]${reportPath.slice(1)}` });
@@ -297,6 +298,7 @@ class EventRun {
         continue;
       }
       if (action === 'warn') {
+        this.keptValues++;
         this.count(detector.id, reportPath, 'warn', 'none');
         continue;
       }

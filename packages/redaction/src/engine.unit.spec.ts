@@ -135,6 +135,22 @@ describe('redaction engine', () => {
     );
   });
 
+  it('never spells out a key that holds a kept value beside a redacted one', () => {
+    const redactor = testRedactor({ data_policy: { actions: { ip_address: 'warn', aws_access_key: 'block' } } });
+    for (const key of ['10.1.2.3 john@example.com', 'AKIAIOSFODNN7EXAMPLE john@example.com']) {
+      const result = redactor.redact('acme', events([{ type: 'T', data: { [key]: { k: 'AKIAIOSFODNN7EXAMPLE' } } }]));
+      expect(E.isLeft(result)).toBe(true);
+      const paths =
+        E.isLeft(result) && result.left._tag === 'PolicyBlocked' ? result.left.findings.map((f) => f.path) : [];
+      expect(paths).toContain("$[0].data['[warned-key]'].k");
+      expect(JSON.stringify(paths)).not.toMatch(/10\.1\.2\.3|AKIAIOSFODNN7EXAMPLE|john/);
+    }
+    const warned = one(testRedactor({ data_policy: { actions: { ip_address: 'warn' } } }), {
+      '10.1.2.3 john@example.com': 'x',
+    });
+    expect(JSON.stringify(warned.metadata?.['palisade_redaction'])).not.toContain('10.1.2.3');
+  });
+
   it('scans numbers as text and metadata too', () => {
     const out = one(testRedactor({}), { card: 4242424242424242 }, { actor: 'john@example.com' });
     expect(out.data).toEqual({ card: '************4242' });
