@@ -24,6 +24,7 @@ import {
   checkpointStatement,
   entryHash,
   genesisHash,
+  purgedHeadHash,
   sha256Hex,
   type AuditAction,
   type AuditOutcome,
@@ -92,6 +93,8 @@ export interface Auditor extends AppendObserver {
 const MAX_ATTEMPTS = 50;
 const PURGES = systemStream('purges');
 const ACTOR_MAX = 200;
+/** Recorded for a refused append whose actor is not a plain principal id (it may hold personal data). */
+export const UNVETTED_ACTOR = '[unvetted]';
 
 /**
  * The audit log writer. As the event store's `AppendObserver` it records every
@@ -129,7 +132,14 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
     if (E.isLeft(last)) return last;
     const events = last.right;
     if (events.length === 0) {
-      return E.right({ seq: -1, hash: genesisHash(scope.tenant), entriesSinceCheckpoint: 0, lastCheckpointAt: null });
+      // No entries: a new log, or one whose every entry retention purged. The stream keeps its version through a
+      // purge, so the chain goes on after it; the purged head's hash is gone, and the verifier takes the next
+      // entry's `prev` as given once a retention.purge entry accounts for the gap.
+      const version = await scope.streamVersion(AUDIT_STREAM)();
+      if (E.isLeft(version)) return version;
+      const seq = version.right ?? -1;
+      const hash = seq === -1 ? genesisHash(scope.tenant) : purgedHeadHash(scope.tenant, seq);
+      return E.right({ seq, hash, entriesSinceCheckpoint: 0, lastCheckpointAt: null });
     }
     const top = events[0]!;
     const checkpointIndex = events.findIndex((e) => e.type === CHECKPOINT_TYPE);
@@ -241,7 +251,8 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
 
   const fromOutcome = async (outcome: AppendOutcome): Promise<AuditRecordInput[]> => {
     if (outcome._tag === 'Refused') {
-      const actor = actorOf(outcome.inputs[0]?.metadata);
+      // The input never passed redaction: its actor is kept only when it has the shape of a principal id.
+      const actor = refusedActorOf(outcome.inputs[0]?.metadata);
       const stream = outcome.stream;
       const events = outcome.inputs.map((e) => ({
         // Only what decodes as an id or a type: the input was refused and may hold anything.
@@ -253,7 +264,8 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
           actor,
           action: 'event.append',
           outcome: 'refused',
-          details: { stream, events, error: { code: outcome.error.code, message: outcome.error.message } },
+          // The code only: messages name paths, and a path may be an object key that holds personal data.
+          details: { stream, events, error: { code: outcome.error.code } },
         },
       ];
       if (outcome.error._tag === 'PolicyBlocked') {
@@ -417,6 +429,19 @@ const entryData = (seq: number, prev: string, at: string, input: AuditRecordInpu
 const atOf = (data: JsonValue): string =>
   data !== null && typeof data === 'object' && !Array.isArray(data) && typeof data['at'] === 'string' ? data['at'] : '';
 
+/**
+ * A principal id such as `user:7`, `svc:billing-api` or `bot`: a name that starts with a letter, optionally followed
+ * by a colon and an id, made of letters, digits, `_` and `-`. No `@`, `.`, `+`, spaces or other separators, so no
+ * email address, IP address, URL or number written with separators fits.
+ */
+const PRINCIPAL_ID = /^[A-Za-z][A-Za-z0-9_-]{0,63}(?::[A-Za-z0-9_-]{1,128})?$/;
+
+/** The actor of a refused append: it never passed the data policy, so only a principal id is kept. */
+const refusedActorOf = (metadata: JsonObject | undefined): string => {
+  const actor = actorOf(metadata);
+  return actor === 'anonymous' || PRINCIPAL_ID.test(actor) ? actor : UNVETTED_ACTOR;
+};
+
 /** The actor named in metadata (`actor`), or `anonymous`. */
 const actorOf = (metadata: JsonObject | undefined): string => {
   const actor = metadata?.['actor'];
@@ -455,14 +480,19 @@ export const redactionFindings = (metadata: JsonObject): Finding[] => {
 };
 
 /**
- * The append pipeline for everything except the audit stream. Audit entries are
- * built from events that already went through redaction (and from ids, codes
- * and hashes), and a redactor that rewrote or refused them (a hash can look
- * like a secret) would break the chain or lose the entry: put the redaction
- * stage behind this, and encryption at rest after it.
+ * The append pipeline for everything except Palisade's own records: the audit
+ * stream and retention's `$purges`. Audit entries are built from events that
+ * already went through redaction (and from ids, codes and hashes); purge
+ * records hold counts, times and the ids of streams already stored. A redactor
+ * that rewrote or refused them (a hash can look like a secret, a stream id
+ * like an email) would break the chain, falsify the record, or refuse it after
+ * the purge had already deleted: put the redaction stage behind this, and
+ * encryption at rest after it.
  */
 export const bypassAuditStream = (pipeline: AppendPipeline): AppendPipeline => ({
   process: (context, events) =>
-    context.stream === AUDIT_STREAM ? () => Promise.resolve(E.right(events)) : pipeline.process(context, events),
+    context.stream === AUDIT_STREAM || context.stream === PURGES
+      ? () => Promise.resolve(E.right(events))
+      : pipeline.process(context, events),
   ...(pipeline.close !== undefined ? { close: () => pipeline.close!() } : {}),
 });

@@ -295,6 +295,39 @@ describe('the auditor', () => {
     await store.close();
   });
 
+  it('goes on writing, and verifies, after a purge took every entry and no auditor holds the head', async () => {
+    const storage = createMemoryStorage();
+    const keys = testSigner();
+    const open = (auditor: Auditor) =>
+      new EventStore(storage, { observer: auditor, onObserverError: (e) => errors.push(e) });
+    const errors: unknown[] = [];
+    const first = open(createAuditor({ signer: keys.signer, dataPolicy: policy(), checkpointEvery: 1000 }));
+    const acme = first.forTenant(acmeId);
+    for (let i = 0; i < 3; i++) await acme.appendToStream(`s-${i}`, [{ type: 'E', data: i }])();
+    const before = (await entries(acme)).length;
+    // A new process (the CLI, a restart): its auditor has no head cached, and every entry is older than the cutoff.
+    const auditor = createAuditor({ signer: keys.signer, dataPolicy: policy(), checkpointEvery: 1000 });
+    const second = open(auditor);
+    const acme2 = second.forTenant(acmeId);
+    const purged = await purgeTenant(acme2, { days: 1, batchSize: 1000, now: new Date(Date.now() + 3 * 86_400_000) })();
+    expect(E.isRight(purged)).toBe(true);
+    await acme2.appendToStream('t-0', [{ type: 'E', data: 0 }])();
+    expect(errors).toEqual([]);
+    const remaining = await entries(acme2);
+    expect(remaining.map((e) => [e.seq, e.action])).toEqual([
+      [before, 'retention.purge'],
+      [before + 1, 'event.append'],
+    ]);
+    const text = await exportText(acme2, auditor, keys.signer);
+    expect(verifyJsonl(text, { keys: [keys.trusted] }).problems).toEqual([]);
+    let counted = 0;
+    const done = await exportAuditLog(acme2, {}, (l) => void (l.kind === 'entry' && counted++));
+    expect(E.isRight(done) && done.right.entries).toBe(counted);
+    expect(counted).toBe(2);
+    await first.close();
+    await second.close();
+  });
+
   it('keeps one linear chain under concurrent appends and two auditors sharing one storage', async () => {
     const storage = createMemoryStorage();
     const keys = testSigner();

@@ -65,6 +65,13 @@ export interface AuditRecord {
 export const genesisHash = (tenant: string): string => sha256Hex(`${FORMAT}\u0000genesis\u0000${tenant}`);
 
 /**
+ * The `prev` of the first entry written after retention purged every entry up to `seq`: that entry's hash is gone,
+ * so a marker naming the tenant and the purged sequence number stands in for it.
+ */
+export const purgedHeadHash = (tenant: string, seq: number): string =>
+  sha256Hex(`${FORMAT}\u0000purged\u0000${tenant}\u0000${seq}`);
+
+/**
  * The hash of a stored entry: SHA-256 over the RFC 8785 canonical JSON of the
  * tenant, sequence number, event id, type, data (which holds `at`, the
  * entry's timestamp, and `prev`) and metadata.

@@ -66,9 +66,12 @@ export const exportAuditLog = async (
   await write({ kind: 'header', format: EXPORT_FORMAT, tenant: scope.tenant, exportedAt });
   let seq = -1;
   let head = genesisHash(scope.tenant);
+  // Counted, not taken from `seq`: retention may have purged the oldest entries.
+  let entries = 0;
   for await (const record of readAuditLog(scope)) {
     if (E.isLeft(record)) return record;
     await write({ kind: 'entry', ...record.right });
+    entries++;
     seq = record.right.seq;
     head = entryHash(scope.tenant, record.right);
   }
@@ -84,7 +87,7 @@ export const exportAuditLog = async (
       signature: signer.sign(checkpointStatement(scope.tenant, seq, head, exportedAt)),
     });
   }
-  return E.right({ entries: seq + 1, sealed: signer !== undefined });
+  return E.right({ entries, sealed: signer !== undefined });
 };
 
 /** One JSON Lines line (canonical JSON, so byte-for-byte reproducible). */

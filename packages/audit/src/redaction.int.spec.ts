@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventStore, asPromises, createMemoryStorage, type TenantId } from '@palisade/core';
+import { EventStore, PURGES_STREAM, asPromises, createMemoryStorage, purgeTenant, type TenantId } from '@palisade/core';
 import { createRedactionPipeline } from '@palisade/redaction';
 import { bypassAuditStream, createAuditor } from './auditor.js';
 import { dataPolicyFrom } from './data-policy.js';
@@ -68,5 +68,65 @@ describe('the audit log behind the redaction pipeline', () => {
     let exported = '';
     await exportAuditLog(acme, { signer: keys.signer }, (l) => void (exported += jsonlLine(l)));
     expect(verifyJsonl(exported, { keys: [keys.trusted] }).problems).toEqual([]);
+  });
+
+  it('keeps refused input out of the log: no actor that is not a principal id, no error message, no key text', async () => {
+    const redaction = await createRedactionPipeline(config, { mode: 'in_thread' })();
+    if (E.isLeft(redaction)) throw new Error(redaction.left.message);
+    const policy = dataPolicyFrom({});
+    if (E.isLeft(policy)) throw new Error('policy');
+    const store = new EventStore(createMemoryStorage(), {
+      pipeline: bypassAuditStream(redaction.right),
+      observer: createAuditor({ signer: testSigner().signer, dataPolicy: policy.right }),
+      onObserverError: (e) => {
+        throw e;
+      },
+    });
+    stores.push(store);
+    const acme = store.forTenant('acme' as TenantId);
+    const blocked = await acme.appendToStream('ticket-2', [
+      {
+        type: 'MessageReceived',
+        data: { 'john.smith@example.com AKIAIOSFODNN7EXAMPLE': 'AKIAIOSFODNN7EXAMPLE' },
+        metadata: { actor: 'john.smith@example.com' },
+      },
+    ])();
+    expect(E.isLeft(blocked) && blocked.left._tag).toBe('PolicyBlocked');
+    const invalid = await acme.appendToStream('ticket-2', [
+      { type: 'MessageReceived', data: { 'jane.doe@example.com': undefined } as never, metadata: { actor: 'user:42' } },
+    ])();
+    expect(E.isLeft(invalid) && invalid.left._tag).toBe('InvalidInput');
+
+    const audit = await asPromises(acme).readStream(AUDIT_STREAM);
+    const entries = audit.map((e) => AuditEntryData.decode(e.data)).flatMap((d) => (E.isRight(d) ? [d.right] : []));
+    expect(entries.map((e) => [e.action, e.actor])).toEqual([
+      ['event.append', '[unvetted]'],
+      ['policy.block', '[unvetted]'],
+      ['event.append', 'user:42'],
+    ]);
+    expect(entries[2]!.details).toMatchObject({ error: { code: 'PALISADE_INVALID_INPUT' } });
+    const text = JSON.stringify(audit);
+    expect(text).not.toMatch(/john|smith|jane|AKIAIOSFODNN7EXAMPLE/);
+  });
+
+  it('lets retention record a purge of a stream whose id the policy would block', async () => {
+    const blocking = await createRedactionPipeline(
+      { data_policy: { pii_detectors: ['email'], actions: { email: 'block' } } },
+      { mode: 'in_thread' },
+    )();
+    if (E.isLeft(blocking)) throw new Error(blocking.left.message);
+    const store = new EventStore(createMemoryStorage(), { pipeline: bypassAuditStream(blocking.right) });
+    stores.push(store);
+    const acme = store.forTenant('acme' as TenantId);
+    expect(E.isRight(await acme.appendToStream('customer-jane@example.com', [{ type: 'Note', data: 'hi' }])())).toBe(
+      true,
+    );
+    const purged = await purgeTenant(acme, { days: 1, batchSize: 100, now: new Date(Date.now() + 3 * 86_400_000) })();
+    expect(E.isRight(purged) && purged.right.events).toBe(1);
+    const records = await asPromises(acme).readStream(PURGES_STREAM);
+    // The record names the stream as stored: not refused, and not masked into an id that never existed.
+    expect(records.map((r) => (r.data as { streams: { stream: string }[] }).streams[0]!.stream)).toEqual([
+      'customer-jane@example.com',
+    ]);
   });
 });

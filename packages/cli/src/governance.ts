@@ -93,8 +93,8 @@ export const governanceFrom =
     }
     auditor = audit.right?.auditor ?? null;
 
-    const redaction =
-      userPipeline === undefined ? undefined : auditor !== null ? bypassAuditStream(userPipeline) : userPipeline;
+    // Palisade's own records ($audit, $purges) skip redaction, with or without an auditor.
+    const redaction = userPipeline === undefined ? undefined : bypassAuditStream(userPipeline);
     const stages = [redaction, encryption?.pipeline].filter((p): p is AppendPipeline => p !== undefined);
     return E.right({
       auditor,
