@@ -95,14 +95,12 @@ describe('sqlite storage', () => {
       const raw = new Database(path);
       raw.prepare("UPDATE events SET recorded_at = '2000-01-01T00:00:00.000Z'").run();
       raw.prepare("UPDATE events SET version = 0.5 WHERE stream_id = 's-3'").run();
-      const purged = await adapter.right
-        .forTenant(tenantId('acme'))
-        .purgeExpired({
-          before: '2001-01-01T00:00:00.000Z',
-          limit: 10,
-          keep: [],
-          purgedAt: '2026-01-01T00:00:00.000Z',
-        })();
+      const purged = await adapter.right.forTenant(tenantId('acme')).purgeExpired!({
+        before: '2001-01-01T00:00:00.000Z',
+        limit: 10,
+        keep: [],
+        purgedAt: '2026-01-01T00:00:00.000Z',
+      })();
       expect(E.isLeft(purged) && purged.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
       expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(3);
       raw.close();
