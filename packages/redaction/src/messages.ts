@@ -22,16 +22,24 @@ export const WorkerSetup = t.type(
 );
 export type WorkerSetup = t.TypeOf<typeof WorkerSetup>;
 
-/** One task: a chunk of one append. `offset` is the chunk's first index in the append, for error paths. */
+/**
+ * One task: a chunk of one append. `offset` is the chunk's first index in the append, for error paths; `id` names
+ * the task in the `TaskStarted` message.
+ */
 export interface RedactTask {
+  readonly id: number;
   readonly tenant: string;
   readonly offset: number;
   readonly events: NewEventType[];
 }
 export const RedactTask: t.Type<RedactTask, unknown, unknown> = t.type(
-  { tenant: t.string, offset: t.number, events: t.array(NewEvent) },
+  { id: t.number, tenant: t.string, offset: t.number, events: t.array(NewEvent) },
   'RedactTask',
 );
+
+/** Posted by a worker when it takes a task off the queue: the task's timeout runs from here, not from queueing. */
+export const TaskStarted = t.type({ started: t.number }, 'TaskStarted');
+export type TaskStarted = t.TypeOf<typeof TaskStarted>;
 
 export const BlockedFinding = t.type({ detector: t.string, path: t.string });
 

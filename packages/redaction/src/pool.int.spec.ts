@@ -161,6 +161,52 @@ describe('redaction pool', () => {
     }
   });
 
+  it('times a task from when its worker starts it, not from when it was queued', async () => {
+    const slowConfig = {
+      data_policy: { pii_detectors: ['slowpoke'] },
+      redaction: { detector_modules: [fixture('failing-detectors')], event_budget_ms: 60_000 },
+    };
+    const one = await createRedactionPool({
+      config: slowConfig,
+      workers: 1,
+      batchSize: 1,
+      taskTimeoutMs: 1_500,
+      builtInDetectors: false,
+    })();
+    if (E.isLeft(one)) throw new Error(one.left.message);
+    try {
+      await ok(one.right, [{ type: 'T', data: 'warm' }]);
+      // Each append keeps the one worker busy for about 600 ms (12 strings × 50 ms); the third waits about
+      // 1,200 ms in the queue, so its wait and its run together exceed the 1,500 ms timeout.
+      const slow = [{ type: 'T', data: Array.from({ length: 12 }, (_, i) => `go-slow ${i}`) }];
+      const results = await Promise.all([1, 2, 3].map(() => one.right.redact('acme', slow)()));
+      expect(results.map((r) => (E.isLeft(r) ? r.left.code : 'ok'))).toEqual(['ok', 'ok', 'ok']);
+    } finally {
+      await one.right.close();
+    }
+  });
+
+  it('refuses with Overloaded, not a crash, when max_queue is 0 and the workers are busy', async () => {
+    const noQueue = await createRedactionPool({
+      config: { ...config, data_policy: { ...config.data_policy, pii_detectors: ['slowpoke'] } },
+      workers: 1,
+      maxQueue: 0,
+      batchSize: 1,
+      builtInDetectors: false,
+    })();
+    if (E.isLeft(noQueue)) throw new Error(noQueue.left.message);
+    try {
+      const slow = [{ type: 'T', data: ['go-slow', 'go-slow', 'go-slow'] }];
+      const results = await Promise.all([1, 2, 3].map(() => noQueue.right.redact('acme', slow)()));
+      const codes = results.map((r) => (E.isLeft(r) ? r.left.code : 'ok'));
+      expect(codes).toContain('ok');
+      expect(codes).toContain('PALISADE_OVERLOADED');
+      expect(codes).not.toContain('PALISADE_REDACTION_FAILED');
+    } finally {
+      await noQueue.right.close();
+    }
+  });
+
   it('refuses events that are not JSON with the same InvalidInput in both modes', async () => {
     const bad = [{ type: 'T', data: { when: new Date(0) } as unknown as JsonValue }];
     const [a, b] = await Promise.all([pool.redact('acme', bad)(), inThread.redact('acme', bad)()]);

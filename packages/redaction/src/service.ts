@@ -18,7 +18,7 @@ import {
   type PolicyBlocked,
 } from '@palisade/core';
 import { toRedactError } from './engine.js';
-import { RedactReply, type RedactFailure, type RedactTask, type WorkerSetup } from './messages.js';
+import { RedactReply, TaskStarted, type RedactFailure, type RedactTask, type WorkerSetup } from './messages.js';
 import { RedactionConfig } from './policy.js';
 import { buildRedactor } from './setup.js';
 
@@ -155,6 +155,10 @@ const createPool = (settings: Settings): RedactionService => {
    */
   let started: Promise<Piscina> | undefined;
   let instance: Piscina | undefined;
+  // Each queued task's timeout starts when its worker says it has begun: time spent queued behind other tasks is
+  // bounded by the queue's length and their timeouts, and must not make a healthy worker look hung.
+  let nextTaskId = 0;
+  const startClocks = new Map<number, () => void>();
   const start = (): Promise<Piscina> => {
     started ??= (async () => {
       const pool = new Piscina({
@@ -169,7 +173,11 @@ const createPool = (settings: Settings): RedactionService => {
       instance = pool;
       // A worker that dies is replaced by piscina; the failed task's append has already failed closed.
       pool.on('error', () => undefined);
-      const warm: RedactTask = { tenant: 'warm-up', offset: 0, events: [] };
+      pool.on('message', (message: unknown) => {
+        const started = TaskStarted.decode(message);
+        if (E.isRight(started)) startClocks.get(started.right.started)?.();
+      });
+      const warm: RedactTask = { id: nextTaskId++, tenant: 'warm-up', offset: 0, events: [] };
       await Promise.allSettled(
         Array.from({ length: settings.workers }, () =>
           pool.run(warm, { signal: AbortSignal.timeout(STARTUP_TIMEOUT_MS) }),
@@ -183,21 +191,32 @@ const createPool = (settings: Settings): RedactionService => {
 
   const runChunk = async (
     pool: Piscina,
-    task: RedactTask,
+    chunk: Omit<RedactTask, 'id'>,
   ): Promise<E.Either<RedactFailure | AppendError, readonly NewEvent[]>> => {
+    const id = nextTaskId++;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    startClocks.set(id, () => {
+      timer ??= setTimeout(() => abort.abort(), settings.taskTimeoutMs);
+    });
     let raw: unknown;
     try {
-      raw = await pool.run(task, { signal: AbortSignal.timeout(settings.taskTimeoutMs) });
+      raw = await pool.run({ ...chunk, id }, { signal: abort.signal });
     } catch (e) {
-      const name = e instanceof Error ? e.name : '';
       const message = e instanceof Error ? e.message : '';
-      if (name === 'AbortError' || name === 'TimeoutError') {
+      if (abort.signal.aborted) {
         return E.left(redactionFailed('timeout', `a redaction task ran over ${settings.taskTimeoutMs} ms`));
       }
-      if (/queue is at limit/i.test(message)) return E.left(overloaded(pool.queueSize, settings.maxQueue));
+      // Piscina refuses a task it cannot queue: over `maxQueue`, or any queueing at all when `maxQueue` is 0.
+      if (/queue is at limit|no task queue available/i.test(message)) {
+        return E.left(overloaded(pool.queueSize, settings.maxQueue));
+      }
       if (isClosed) return E.left(closed('redaction'));
       // Piscina's message names the worker's exit, not the payload; we keep only our own words.
       return E.left(redactionFailed('worker_crashed', 'a redaction worker stopped during the task'));
+    } finally {
+      clearTimeout(timer);
+      startClocks.delete(id);
     }
     const reply = RedactReply.decode(raw);
     if (E.isLeft(reply)) return E.left(redactionFailed('protocol', 'a redaction worker sent a malformed reply'));
@@ -212,7 +231,7 @@ const createPool = (settings: Settings): RedactionService => {
       const decoded = decodeEvents(events);
       if (E.isLeft(decoded)) return decoded;
       const pool = await start();
-      const chunks: RedactTask[] = [];
+      const chunks: Omit<RedactTask, 'id'>[] = [];
       for (let offset = 0; offset < decoded.right.length; offset += settings.batchSize) {
         chunks.push({ tenant, offset, events: decoded.right.slice(offset, offset + settings.batchSize) });
       }

@@ -1,7 +1,8 @@
+import { parentPort } from 'node:worker_threads';
 import * as E from 'fp-ts/lib/Either.js';
 import { workerData } from 'piscina';
 import { buildRedactor } from './setup.js';
-import { RedactTask, WorkerSetup, type RedactReply } from './messages.js';
+import { RedactTask, WorkerSetup, type RedactReply, type TaskStarted } from './messages.js';
 import type { Redactor } from './engine.js';
 
 /*
@@ -23,10 +24,12 @@ const ready: Promise<Redactor | RedactReply> = (async () => {
 })();
 
 export default async function redactChunk(message: unknown): Promise<RedactReply> {
-  const redactor = await ready;
-  if ('ok' in redactor) return redactor;
   const task = RedactTask.decode(message);
   if (E.isLeft(task)) return broken('the worker received a malformed task');
+  const started: TaskStarted = { started: task.right.id };
+  parentPort?.postMessage(started);
+  const redactor = await ready;
+  if ('ok' in redactor) return redactor;
   const result = redactor.redact(task.right.tenant, task.right.events, task.right.offset);
   return E.isLeft(result) ? { ok: false, error: result.left } : { ok: true, events: result.right };
 }
