@@ -20,9 +20,9 @@ import { fileURLToPath } from 'node:url';
 
 /** Copies of the built-in detectors' patterns, which keep theirs private (and primed, so they cannot show the other cases). */
 const PATTERNS = {
-  ssn: String.raw`(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)`,
+  ssn: String.raw`(?<!\d)(?<!\d-)(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)`,
   phone: String.raw`(?<![\w+])(?:(?:\+?1[ .-]?)?(?:\((\d{3})\) ?|(\d{3})([ .-]))\d{3}[ .-]\d{4}|\+\d{1,3}(?:[ .-]\(\d{1,4}\))?(?:[ .-]\d{1,8}){1,6}|\+\d{8,15})(?![\w]|[.-]\d)`,
-  credit_card: String.raw`(?<![\d-])(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)`,
+  credit_card: String.raw`(?<!\d)(?:(?<!\d-)(?:\d{13,19}|\d{3,6}(?: \d{3,6}){1,5})|(?<!-)\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)`,
   aws_access_key: String.raw`(?<![A-Za-z0-9])A(?:KIA|SIA|BIA|CCA)[A-Z2-7]{16}(?![A-Za-z0-9])`,
   ipv4: String.raw`(?<![\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)`,
   iban: String.raw`(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])`,

@@ -42,7 +42,14 @@ detectorContract(email, {
 });
 
 detectorContract(ssn, {
-  positives: ['123-45-6788', '536 22 8726', '001-01-0001', '665-99-9999', ...samplePositives('ssn', 5)],
+  positives: [
+    '123-45-6788',
+    '536 22 8726',
+    '001-01-0001',
+    '665-99-9999',
+    { prefix: 'SSN-', value: '123-45-6788' },
+    ...samplePositives('ssn', 5),
+  ],
   negatives: [
     '000-12-3456',
     '666-12-3456',
@@ -97,6 +104,9 @@ detectorContract(creditCard, {
     '6011111111111117',
     '3530111333300000',
     '4222222222222',
+    { prefix: 'CC-', value: '4111 1111 1111 1111' },
+    { prefix: 'card-', value: '4111111111111111' },
+    { prefix: '-', value: '4111111111111111' }, // a card sent as a negative JSON number
     ...samplePositives('credit_card', 5),
   ],
   negatives: [
@@ -107,6 +117,7 @@ detectorContract(creditCard, {
     '4111 1111 1111',
     '41111111111111111111111',
     '0000 0000 0000 0000',
+    'e73faeae-4bee-4560-8272-81931b0bc18a', // a UUID whose groups 4560-8272-81931 would pass as a 13-digit Visa
   ],
 });
 

@@ -5,9 +5,15 @@ import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
  * 13 to 19 digits, bare or in groups of 3 to 6 separated by single spaces or
  * dashes (4-4-4-4, Amex 4-6-5), that pass the Luhn check and start with a known
  * issuer prefix. Groups are separated by a mandatory character, so there is one
- * way to split a run, and a run is only entered at its start: linear.
+ * way to split a run, and a run is never entered after a digit or a digit and a
+ * dash, so each match attempt reads at most a few dozen characters: linear.
+ * After a dash that follows something else (`card-4111...`, a card sent as a
+ * negative JSON number), bare and space-separated numbers start a run, but not
+ * dash-separated ones: those would start inside UUIDs and other dashed hex ids.
  */
-const CARD = primeRegex(/(?<![\d-])(?:\d{13,19}|\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g);
+const CARD = primeRegex(
+  /(?<!\d)(?:(?<!\d-)(?:\d{13,19}|\d{3,6}(?: \d{3,6}){1,5})|(?<!-)\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g,
+);
 
 interface Brand {
   readonly prefixes: readonly (readonly [number, number])[]; // inclusive ranges over a fixed-width prefix

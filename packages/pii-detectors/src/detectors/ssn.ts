@@ -6,7 +6,7 @@ import { DIGIT_HINTS, scanRegex, span } from './scan.js';
  * `078 05 1120`). Bare nine-digit runs are not matched: order numbers, ids and
  * timestamps make them mostly noise. The separator must be the same twice.
  */
-const SSN = primeRegex(/(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g);
+const SSN = primeRegex(/(?<!\d)(?<!\d-)(\d{3})([- ])(\d{2})\2(\d{4})(?![\d]|-\d)/g);
 
 /** Numbers published as examples (wallet inserts, pamphlets, advertising); never issued to a person. */
 const PUBLISHED_SAMPLES: ReadonlySet<string> = new Set(['078051120', '219099999', '457555462', '123456789']);
