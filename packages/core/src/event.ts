@@ -128,12 +128,19 @@ export interface LogPage {
   readonly more: boolean;
 }
 
+/**
+ * Text compared with stream ids (a prefix, a page's `next`): at most 200 of the characters a stream id may hold
+ * (`$` included, for system streams). Anything else could match no stream, and some databases refuse it outright
+ * (PostgreSQL rejects NUL in text) with an error that would look like an outage.
+ */
+const StreamIdText = t.refinement(t.string, (s) => /^[A-Za-z0-9._:@+=/$-]{0,200}$/.test(s), 'StreamIdText');
+
 export const ListStreamsOptions = t.partial(
   {
     /** Only streams whose id starts with this text (a category: `order-`). */
-    prefix: t.string,
+    prefix: StreamIdText,
     /** Resume after this stream id (exclusive), from the previous page's `next`. */
-    after: t.string,
+    after: StreamIdText,
     limit: PositiveInt,
   },
   'ListStreamsOptions',

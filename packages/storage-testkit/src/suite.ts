@@ -109,6 +109,14 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         expect(page3.streams).toEqual([{ stream: 'orders', version: 0 }]);
         expect(page3.next).toBeNull();
       });
+
+      it('refuses a prefix or a page token that no stream id could hold, as InvalidInput naming it', async () => {
+        for (const options of [{ prefix: 'order\u0000' }, { after: 'x'.repeat(201) }, { prefix: 'order 1' }]) {
+          const error = await fails(acme.listStreams(options));
+          expect(error._tag).toBe('InvalidInput');
+          expect(error.message).toContain(Object.keys(options)[0]);
+        }
+      });
     });
 
     describe('system streams', () => {
