@@ -163,6 +163,17 @@ interface Span {
  * (or `uXXXX`) it escapes. JSON encoded twice turns `\n` into `\\n`.
  */
 const ESCAPE = primeRegex(/\\+(?:u[0-9a-fA-F]{4}|[^\\])/g);
+const LETTER = /^\p{L}$/u;
+
+/**
+ * An escape as the second view sees it, length for length: a `\uXXXX` of a letter becomes letters, so a name or
+ * an address written with escaped accents (`jos\u00e9@...`) stays one word; anything else becomes spaces.
+ */
+const blankEscape = (escape: string): string => {
+  const isUnicode = escape.length >= 6 && escape[escape.length - 5] === 'u';
+  const letter = isUnicode && LETTER.test(String.fromCharCode(parseInt(escape.slice(-4), 16)));
+  return (letter ? 'a' : ' ').repeat(escape.length);
+};
 
 const RANK: Record<DetectorAction, number> = { block: 2, redact: 1, warn: 0 };
 
@@ -326,7 +337,7 @@ class EventRun {
     this.findIn(text, path, found);
     if (text.includes('\\'))
       this.findIn(
-        text.replace(ESCAPE, (m) => ' '.repeat(m.length)),
+        text.replace(ESCAPE, blankEscape),
         path,
         found,
       );

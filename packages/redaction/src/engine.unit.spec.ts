@@ -151,6 +151,17 @@ describe('redaction engine', () => {
     expect(JSON.stringify(warned.metadata?.['palisade_redaction'])).not.toContain('10.1.2.3');
   });
 
+  it('masks a whole address written with escaped accents inside JSON-encoded text', () => {
+    const encoded = JSON.stringify({ to: 'josé.garcía@example.com', note: 'line one\nzoë@example.org' }, null, 0);
+    const ascii = encoded.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    expect(ascii).toContain('jos\\u00e9.garc\\u00eda@example.com');
+    const out = one(testRedactor({}), { payload: ascii });
+    const text = JSON.stringify(out.data);
+    expect(text).not.toMatch(/jos|garc|zo\\+u00eb|u00eb@|u00eda@/);
+    expect(text).toContain('@example.com');
+    expect(text).toContain('@example.org');
+  });
+
   it('scans numbers as text and metadata too', () => {
     const out = one(testRedactor({}), { card: 4242424242424242 }, { actor: 'john@example.com' });
     expect(out.data).toEqual({ card: '************4242' });
