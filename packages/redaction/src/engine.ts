@@ -45,10 +45,17 @@ export const toRedactError = (failure: RedactFailure): RedactError =>
 
 export interface Redactor {
   /**
-   * Redacts one append's events (or a chunk of one, starting at `offset`) for
-   * `tenant`: all of them, or a failure and none.
+   * Redacts one append's events (or a chunk of one, starting at `at.offset`) for
+   * `tenant`: all of them, or a failure and none. `at.stream`, given with the
+   * first chunk, is the stream appended to: an id cannot be rewritten, so a
+   * value a detector would redact or block there refuses the append.
    */
-  redact(tenant: string, events: readonly NewEvent[], offset?: number): E.Either<RedactFailure, NewEvent[]>;
+  redact(tenant: string, events: readonly NewEvent[], at?: RedactAt): E.Either<RedactFailure, NewEvent[]>;
+}
+
+export interface RedactAt {
+  readonly offset?: number;
+  readonly stream?: string;
 }
 
 export interface RedactorOptions {
@@ -113,7 +120,7 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
   };
 
   return {
-    redact: (tenant, events, offset = 0) => {
+    redact: (tenant, events, { offset = 0, stream } = {}) => {
       const blocked: { detector: string; path: string }[] = [];
       try {
         const out = events.map((event, index) => {
@@ -127,6 +134,8 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
             budgetMs: options.eventBudgetMs,
             blocked,
           });
+          // Under the first event's policy (its workflow's, if it names one), like the rest of that event.
+          if (index === 0 && stream !== undefined) run.checkStream(stream);
           const data = run.walk(event.data, '$.data', run.fieldMarks(event.data));
           const { [REPORT_METADATA_KEY]: _clientReport, ...ownMetadata } = metadata;
           // A client cannot forge the report: whatever it sent under the key is replaced.
@@ -149,6 +158,8 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
 };
 
 const REMOVED = Symbol('removed');
+/** Where a finding in the stream id is reported: `PolicyBlocked` reads "email at stream". */
+const STREAM_PATH = 'stream';
 type Walked = JsonValue | typeof REMOVED;
 
 interface Span {
@@ -221,6 +232,17 @@ class EventRun {
       });
     }
     return root;
+  }
+
+  /** The stream id cannot be rewritten: a value a detector would redact or block there refuses the append. */
+  checkStream(stream: string): void {
+    for (const span of this.findSpans(stream, STREAM_PATH)) {
+      const { detector, action } = span.active;
+      if (action === 'warn') continue;
+      if (this.ctx.blocked.length < MAX_BLOCK_FINDINGS) {
+        this.ctx.blocked.push({ detector: detector.id, path: STREAM_PATH });
+      }
+    }
   }
 
   walk(value: JsonValue, path: string, mark: Mark | undefined): Walked {
@@ -335,12 +357,7 @@ class EventRun {
   private findSpans(text: string, path: string): Span[] {
     const found: Span[] = [];
     this.findIn(text, path, found);
-    if (text.includes('\\'))
-      this.findIn(
-        text.replace(ESCAPE, blankEscape),
-        path,
-        found,
-      );
+    if (text.includes('\\')) this.findIn(text.replace(ESCAPE, blankEscape), path, found);
     if (found.length <= 1) return found;
     return resolveOverlaps(found);
   }

@@ -153,13 +153,28 @@ describe('redaction engine', () => {
 
   it('masks a whole address written with escaped accents inside JSON-encoded text', () => {
     const encoded = JSON.stringify({ to: 'josé.garcía@example.com', note: 'line one\nzoë@example.org' }, null, 0);
-    const ascii = encoded.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const ascii = encoded.replace(/[^ -~\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
     expect(ascii).toContain('jos\\u00e9.garc\\u00eda@example.com');
     const out = one(testRedactor({}), { payload: ascii });
     const text = JSON.stringify(out.data);
     expect(text).not.toMatch(/jos|garc|zo\\+u00eb|u00eb@|u00eda@/);
     expect(text).toContain('@example.com');
     expect(text).toContain('@example.org');
+  });
+
+  it('refuses a stream id holding a value it would redact or block, and lets a warned one through', () => {
+    const redactor = testRedactor({ data_policy: { actions: { ip_address: 'warn' } } });
+    const plain = events([{ type: 'T', data: 'nothing here' }]);
+    expect(redactor.redact('acme', plain, { stream: 'customer-jane.roe@example.com' })).toEqual(
+      E.left({ _tag: 'PolicyBlocked', findings: [{ detector: 'email', path: 'stream' }] }),
+    );
+    expect(redactor.redact('acme', plain, { stream: 'card-4111111111111111' })).toEqual(
+      E.left({ _tag: 'PolicyBlocked', findings: [{ detector: 'credit_card', path: 'stream' }] }),
+    );
+    expect(E.isRight(redactor.redact('acme', plain, { stream: 'host-10.1.2.3' }))).toBe(true);
+    expect(E.isRight(redactor.redact('acme', plain, { stream: 'order-2026-11-27-0042' }))).toBe(true);
+    // Only the first chunk of an append names the stream; later chunks are not checked again.
+    expect(E.isRight(redactor.redact('acme', plain, { offset: 4 }))).toBe(true);
   });
 
   it('scans numbers as text and metadata too', () => {

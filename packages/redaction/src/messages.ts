@@ -31,9 +31,14 @@ export interface RedactTask {
   readonly tenant: string;
   readonly offset: number;
   readonly events: NewEventType[];
+  /** The stream appended to; sent with the first chunk only, which checks it. */
+  readonly stream?: string;
 }
-export const RedactTask: t.Type<RedactTask, unknown, unknown> = t.type(
-  { id: t.number, tenant: t.string, offset: t.number, events: t.array(NewEvent) },
+export const RedactTask: t.Type<RedactTask, unknown, unknown> = t.intersection(
+  [
+    t.type({ id: t.number, tenant: t.string, offset: t.number, events: t.array(NewEvent) }),
+    t.partial({ stream: t.string }),
+  ],
   'RedactTask',
 );
 

@@ -36,7 +36,7 @@ export const createRedactionPipeline = (
     TE.chain((resolved) => createRedactionService({ ...options, source, config: resolved })),
     TE.map((service): RedactionPipeline => ({
       service,
-      process: (context, events) => service.redact(context.tenant, events),
+      process: (context, events) => service.redact(context.tenant, events, context.stream),
       close: () => service.close(),
     })),
   );

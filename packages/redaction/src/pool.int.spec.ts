@@ -207,6 +207,18 @@ describe('redaction pool', () => {
     }
   });
 
+  it('checks the stream id in the pool as in-thread, once per append however many chunks it has', async () => {
+    const many = Array.from({ length: 9 }, (_, i) => ({ type: 'T', data: `event ${i}` }));
+    const stream = 'customer-jane.roe@example.com';
+    const [a, b] = await Promise.all([pool.redact('acme', many, stream)(), inThread.redact('acme', many, stream)()]);
+    expect(a).toEqual(b);
+    expect(E.isLeft(a) && a.left).toMatchObject({
+      _tag: 'PolicyBlocked',
+      findings: [{ detector: 'email', path: 'stream' }],
+    });
+    expect(E.isRight(await pool.redact('acme', many, 'customer-42')())).toBe(true);
+  });
+
   it('refuses events that are not JSON with the same InvalidInput in both modes', async () => {
     const bad = [{ type: 'T', data: { when: new Date(0) } as unknown as JsonValue }];
     const [a, b] = await Promise.all([pool.redact('acme', bad)(), inThread.redact('acme', bad)()]);

@@ -30,7 +30,15 @@ export interface RedactionService {
    * PolicyBlocked, RedactionFailed, Overloaded, Closed). Events are decoded
    * where they are redacted (in the worker, in pool mode).
    */
-  redact(tenant: string, events: readonly NewEventInput[]): TE.TaskEither<AppendError, readonly NewEvent[]>;
+  /**
+   * `stream`, when given, is checked too: a stream id cannot be rewritten, so a value the policy would redact or
+   * block in it refuses the append with `PolicyBlocked` at `stream`.
+   */
+  redact(
+    tenant: string,
+    events: readonly NewEventInput[],
+    stream?: string,
+  ): TE.TaskEither<AppendError, readonly NewEvent[]>;
   /** Pool figures, for benchmarks and health checks; zeros in-thread. */
   stats(): { readonly workers: number; readonly queued: number };
   close(): Promise<void>;
@@ -124,11 +132,12 @@ export const createRedactionService = (
       let isClosed = false;
       return E.right({
         mode: 'in_thread',
-        redact: (tenant, events) => () => {
+        redact: (tenant, events, stream) => () => {
           if (isClosed) return Promise.resolve(E.left(closed('redaction')));
           const decoded = decodeEvents(events);
           if (E.isLeft(decoded)) return Promise.resolve(decoded);
-          return Promise.resolve(E.mapLeft(toRedactError)(redactor.redact(tenant, decoded.right)));
+          const at = stream === undefined ? {} : { stream };
+          return Promise.resolve(E.mapLeft(toRedactError)(redactor.redact(tenant, decoded.right, at)));
         },
         stats: () => ({ workers: 0, queued: 0 }),
         close: () => {
@@ -225,7 +234,7 @@ const createPool = (settings: Settings): RedactionService => {
 
   return {
     mode: 'pool',
-    redact: (tenant, events) => async () => {
+    redact: (tenant, events, stream) => async () => {
       if (isClosed) return E.left(closed('redaction'));
       // Decoded here too, so bad input is the same InvalidInput as in-thread, and never reaches a worker.
       const decoded = decodeEvents(events);
@@ -233,7 +242,12 @@ const createPool = (settings: Settings): RedactionService => {
       const pool = await start();
       const chunks: Omit<RedactTask, 'id'>[] = [];
       for (let offset = 0; offset < decoded.right.length; offset += settings.batchSize) {
-        chunks.push({ tenant, offset, events: decoded.right.slice(offset, offset + settings.batchSize) });
+        const slice = decoded.right.slice(offset, offset + settings.batchSize);
+        chunks.push(
+          offset === 0 && stream !== undefined
+            ? { tenant, offset, events: slice, stream }
+            : { tenant, offset, events: slice },
+        );
       }
       // Refuse before queueing anything when the chunks cannot all fit: workers take `workers` at once, the queue the rest.
       if (pool.queueSize + chunks.length > settings.maxQueue + settings.workers) {

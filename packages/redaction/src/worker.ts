@@ -30,6 +30,7 @@ export default async function redactChunk(message: unknown): Promise<RedactReply
   parentPort?.postMessage(started);
   const redactor = await ready;
   if ('ok' in redactor) return redactor;
-  const result = redactor.redact(task.right.tenant, task.right.events, task.right.offset);
+  const { tenant, events, offset, stream } = task.right;
+  const result = redactor.redact(tenant, events, stream === undefined ? { offset } : { offset, stream });
   return E.isLeft(result) ? { ok: false, error: result.left } : { ok: true, events: result.right };
 }

@@ -435,6 +435,20 @@ export const eventStoreConformance = (target: ConformanceTarget): void => {
         expect((await collect(acme)).length).toBe(appended);
         for (const value of planted) expect(stored.includes(value), 'a planted value reached storage').toBe(false);
       });
+
+      it('refuses an append to a stream whose id holds a personal value, writing nothing', async () => {
+        const pipeline = await createRedactionPipeline({}, { mode: 'in_thread' })();
+        if (pipeline._tag === 'Left') throw new Error(pipeline.left.message);
+        const redacting = new EventStore(opened.storage.adapter, { pipeline: pipeline.right }).forTenant(
+          tenantId('acme'),
+        );
+        const error = await fails(redacting.appendToStream('customer-jane.roe@example.com', [event('E', 0)]));
+        expect(error).toMatchObject({ _tag: 'PolicyBlocked', findings: [{ detector: 'email', path: 'stream' }] });
+        expect(error.message).not.toContain('jane');
+        await ok(redacting.appendToStream('customer-7f3a9c', [event('E', 0)]));
+        await pipeline.right.close();
+        expect((await collect(acme)).map((e) => e.stream)).toEqual(['customer-7f3a9c']);
+      });
     });
 
     describe('payloads round-trip exactly', () => {
