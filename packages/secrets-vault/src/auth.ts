@@ -18,6 +18,8 @@ export type VaultAuth =
 /** Bounds on the wait before retrying a failed background renewal. */
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
+/** The longest delay setTimeout takes (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const DEFAULT_KUBERNETES_JWT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -89,12 +91,23 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
         };
   };
 
+  /** Arms the one renewal timer; a delay past setTimeout's limit fires at the limit and re-arms. */
+  const arm = (delayMs: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, delayMs)));
+    timer.unref();
+  };
+
+  const onTimer = (): void => {
+    timer = undefined;
+    void token();
+  };
+
   const schedule = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (!options.backgroundRenewal || closed || state === undefined || !Number.isFinite(state.renewAt)) return;
-    timer = setTimeout(() => void token(), Math.max(0, state.renewAt - now()));
-    timer.unref();
+    arm(state.renewAt - now());
   };
 
   /**
@@ -108,8 +121,7 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     if (!options.backgroundRenewal || closed || !Number.isFinite(current.expiresAt)) return;
     const left = current.expiresAt - now();
     if (left <= 0) return;
-    timer = setTimeout(() => void token(), Math.max(MIN_RETRY_MS, Math.min(MAX_RETRY_MS, left / 4)));
-    timer.unref();
+    arm(Math.max(MIN_RETRY_MS, Math.min(MAX_RETRY_MS, left / 4)));
   };
 
   const login = async (): Promise<E.Either<AuthFailure, TokenState>> => {
@@ -165,7 +177,12 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
   const refresh = async (): Promise<E.Either<AuthFailure, string>> => {
     const current = state;
     const at = now();
-    if (current !== undefined && at < current.renewAt) return E.right(current.token);
+    if (current !== undefined && at < current.renewAt) {
+      // Nothing to renew yet. From the timer, that means it fired a little early (timers may, by a fraction of a
+      // millisecond) or at MAX_TIMER_MS: set it again, or background renewal would stop here.
+      if (timer === undefined) schedule();
+      return E.right(current.token);
+    }
     if (current === undefined) {
       const fresh = await login();
       if (E.isLeft(fresh)) return fresh;

@@ -128,6 +128,33 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     }
   });
 
+  it('keeps renewing when a timer fires a little early (many idle backends, real clock)', async () => {
+    const live = await new ContractVault().start();
+    try {
+      // 6 s / 7 = 857.14 ms: a fractional renewal point, which a timer (whole milliseconds) often reaches a
+      // fraction of a millisecond early; then there is nothing to renew yet, and the timer must be set again.
+      const backends = Array.from({ length: 12 }, () => {
+        const token = live.createToken({ ttlSeconds: 6, renewable: true });
+        const b = createVaultSecrets({
+          address: live.url,
+          auth: { method: 'token', token },
+          renewAfterFraction: 1 / 7,
+        });
+        open.push(b);
+        return b;
+      });
+      live.put('many/x', { value: 'many-read-value' });
+      for (const b of backends) expect(E.isRight(await b.lookup({ name: 'many/x' })())).toBe(true);
+      await waitFor(() => backends.every((b) => b.authStats.renewals >= 4), 60_000);
+      for (const b of backends) {
+        const after = await b.lookup({ name: 'many/x' })();
+        expect(E.isRight(after) && after.right._tag === 'Found').toBe(true);
+      }
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('tries a failed background renewal again before the token expires (real clock)', async () => {
     const live = await new ContractVault().start();
     try {
