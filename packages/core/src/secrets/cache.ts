@@ -56,7 +56,10 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
   const now = options.now ?? Date.now;
   const emit = options.onEvent ?? (() => undefined);
   const entries = new Map<string, Entry>();
-  const inFlight = new Map<string, Promise<E.Either<SecretError, ResolvedSecret>>>();
+  const inFlight = new Map<
+    string,
+    { readonly generation: number; readonly promise: Promise<E.Either<SecretError, ResolvedSecret>> }
+  >();
   let generation = 0;
   let isClosed = false;
 
@@ -110,11 +113,15 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
       if (isClosed) return E.left(secretBackendFailed('cache', key, 'closed', 'the secret resolver is closed'));
       const entry = entries.get(key);
       if (entry !== undefined && now() - entry.fetchedAt < options.ttlMs) return E.right(entry.resolved);
+      // Join a lookup already running, unless an invalidate() came since it started: its answer may predate a rotation.
       const pending = inFlight.get(key);
-      if (pending !== undefined) return pending;
-      const p = fetch(key).finally(() => inFlight.delete(key));
-      inFlight.set(key, p);
-      return p;
+      if (pending !== undefined && pending.generation === generation) return pending.promise;
+      const running = { generation, promise: fetch(key) };
+      inFlight.set(key, running);
+      void running.promise.finally(() => {
+        if (inFlight.get(key) === running) inFlight.delete(key);
+      });
+      return running.promise;
     };
 
   return {

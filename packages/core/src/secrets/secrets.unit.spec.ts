@@ -220,6 +220,33 @@ describe('cache', () => {
     expect(revealed(await cache.resolve('k')())).toBe('value-two');
   });
 
+  it('invalidate is not undone by a lookup that was already running when it came', async () => {
+    // A backend that reads its answer when asked, and answers only when released.
+    let answer = 'value-one';
+    const releases: (() => void)[] = [];
+    const slow: SecretBackend = {
+      name: 'slow',
+      lookup: () => {
+        const read = answer;
+        return () =>
+          new Promise((resolve) =>
+            releases.push(() => resolve(E.right<SecretBackendFailed, SecretLookup>(found(read, `v-${read}`)))),
+          );
+      },
+      close: () => Promise.resolve(),
+    };
+    const cache = createSecretResolver([slow], { cache: { ttlMs: 60_000, staleIfErrorMs: 0 } });
+    const before = cache.resolve('k')();
+    answer = 'value-two'; // the secret rotates while the first lookup runs
+    cache.invalidate('k');
+    const after = cache.resolve('k')();
+    // Both lookups have reached the backend (the fix) or only the first has (the joined lookup, before it).
+    for (let i = 0; i < 20 && releases.length < 2; i++) await new Promise((r) => setImmediate(r));
+    for (const release of releases.splice(0)) release();
+    expect(revealed(await before)).toBe('value-one');
+    expect(revealed(await after)).toBe('value-two');
+  });
+
   it('serves a stale value when the backend fails, but only within the stale-if-error window', async () => {
     const { s, cache, events, tick } = setup(1000, 5000);
     await cache.resolve('k')();
