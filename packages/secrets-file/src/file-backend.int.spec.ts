@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,13 @@ describe('file secrets', () => {
     await plain('big', 'x'.repeat(2048), 0o600);
     const outcome = await createFileSecrets({ dir, maxBytes: 1024 }).lookup({ name: 'big' })();
     expect(E.isLeft(outcome) && outcome.left.reason).toBe('malformed');
+  });
+
+  it('refuses a FIFO as not a regular file at once, instead of waiting for a writer', async () => {
+    execFileSync('mkfifo', ['-m', '600', join(dir, 'pipe')]);
+    const outcome = await createFileSecrets({ dir }).lookup({ name: 'pipe' })();
+    expect(E.isLeft(outcome) && outcome.left).toMatchObject({ reason: 'malformed' });
+    expect(E.isLeft(outcome) && outcome.left.message).toContain('not a regular file');
   });
 
   it('a missing directory is a misconfiguration, not "not found"', async () => {

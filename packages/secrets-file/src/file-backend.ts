@@ -56,7 +56,10 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
     what: string,
   ): E.Either<SecretBackendFailed, SecretLookup> => E.left(secretBackendFailed(name, ref.name, reason, what));
 
-  const readOnce = async (ref: SecretRef): Promise<E.Either<SecretBackendFailed, SecretLookup> | 'retry'> => {
+  const readOnce = async (
+    ref: SecretRef,
+    lastAttempt: boolean,
+  ): Promise<E.Either<SecretBackendFailed, SecretLookup> | 'retry'> => {
     let root: string;
     try {
       root = await realpath(dir);
@@ -68,7 +71,9 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
       target = await realpath(join(dir, ...ref.name.split('/')));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return E.right(notFound);
+      // Missing, or gone for a moment while `..data` is swapped: only the last attempt may say "not found", which
+      // would let a chain fall through to the next backend.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return lastAttempt ? E.right(notFound) : 'retry';
       if (code === 'EACCES' || code === 'EPERM') return fail(ref, 'denied', `the file cannot be reached (${code})`);
       return fail(ref, 'unreachable', `the file cannot be resolved (${describeDriverError(e)})`);
     }
@@ -76,8 +81,9 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
       return fail(ref, 'insecure', 'the file resolves to a path outside the secrets directory');
     let handle;
     try {
-      // O_NOFOLLOW: the path was resolved above; a symlink appearing in its place now is refused.
-      handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW);
+      // O_NOFOLLOW: the path was resolved above; a symlink appearing in its place now is refused. O_NONBLOCK: a FIFO
+      // opens at once (and is refused below as not a regular file) instead of waiting for a writer forever.
+      handle = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return 'retry';
@@ -115,7 +121,7 @@ export const createFileSecrets = (options: FileSecretsOptions): SecretBackend =>
       async () => {
         if (ref.version !== undefined) return fail(ref, 'unsupported', 'files have no versions');
         for (let attempt = 0; attempt < SWAP_RETRIES; attempt++) {
-          const outcome = await readOnce(ref);
+          const outcome = await readOnce(ref, attempt === SWAP_RETRIES - 1);
           if (outcome !== 'retry') return outcome;
         }
         return fail(ref, 'unreachable', 'the file kept changing while it was read');
