@@ -18,6 +18,8 @@ export type VaultAuth =
 /** Bounds on the wait before retrying a failed background renewal. */
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
+/** The least time between two new logins forced by a read that Vault refused with 403. */
+const RELOGIN_AFTER_REFUSAL_MS = 30_000;
 /** The longest delay setTimeout takes (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -56,7 +58,10 @@ export interface TokenSourceOptions {
 export interface TokenSource {
   /** A token valid now: logs in, renews or re-logs in as needed. */
   token(): Promise<E.Either<AuthFailure, string>>;
-  /** The token was refused: forget it so the next call logs in again (when the method can). */
+  /**
+   * The token was refused: forget it so the next call logs in again, when the method can and no such login happened
+   * in the last 30 s. False when it will not log in again.
+   */
   refused(): boolean;
   close(): void;
   readonly stats: { logins: number; renewals: number };
@@ -75,6 +80,7 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
   let pending: Promise<E.Either<AuthFailure, string>> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let lastForcedLogin: number | undefined;
   const stats = { logins: 0, renewals: 0 };
 
   const stateFrom = (token: string, leaseSeconds: number, renewable: boolean): TokenState => {
@@ -229,7 +235,12 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
   return {
     token,
     refused: () => {
-      if (!canLogin) return false;
+      // A 403 is usually a policy that does not cover the path, not a revoked token: log in again at most once per
+      // RELOGIN_AFTER_REFUSAL_MS, or every read of such a path would mint a new token.
+      if (!canLogin || (lastForcedLogin !== undefined && now() - lastForcedLogin < RELOGIN_AFTER_REFUSAL_MS)) {
+        return false;
+      }
+      lastForcedLogin = now();
       state = undefined;
       return true;
     },

@@ -225,6 +225,17 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(b.authStats.logins).toBe(2);
   });
 
+  it('does not log in again on every read that its policy refuses: at most once per 30 s', async () => {
+    vault.addAppRole('role-no-read', 'secret-no-read', { ttlSeconds: 600, maxTtlSeconds: 3600, canRead: false });
+    vault.put('forbidden/x', { value: 'forbidden-value' });
+    const b = backend({ auth: { method: 'approle', roleId: 'role-no-read', secretId: 'secret-no-read' } });
+    for (let i = 0; i < 5; i++) expect(await read(b, 'forbidden/x')).toBe('failed:denied');
+    expect(b.authStats.logins).toBe(2); // the first login, and one new login after the first 403
+    clock += 31_000;
+    expect(await read(b, 'forbidden/x')).toBe('failed:denied');
+    expect(b.authStats.logins).toBe(3);
+  });
+
   it('sends the namespace header on login and reads; the root namespace does not see the secret', async () => {
     vault.addAppRole('role-ns', 'secret-ns', { ttlSeconds: 600, maxTtlSeconds: 3600, namespace: 'team-a' });
     vault.put('ns/secret', { value: 'namespaced-value' }, 'team-a');

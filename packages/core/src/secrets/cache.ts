@@ -85,9 +85,11 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
       }
       return outcome;
     }
+    // Only while the backends cannot answer: a refusal (`denied`) may be the secret's access being revoked.
     const canServeStale =
       previous !== undefined &&
       outcome.left._tag === 'SecretBackendFailed' &&
+      outcome.left.retryable &&
       at - previous.fetchedAt <= options.ttlMs + options.staleIfErrorMs;
     if (canServeStale) {
       emit({

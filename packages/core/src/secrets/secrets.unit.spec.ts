@@ -24,6 +24,7 @@ const scripted = (name: string, answers: Record<string, string | undefined>) => 
       calls.push(ref.name);
       const answer = answers[ref.name];
       if (answer === 'fail') return TE.left(secretBackendFailed(name, ref.name, 'unreachable', 'connection refused'));
+      if (answer === 'deny') return TE.left(secretBackendFailed(name, ref.name, 'denied', 'permission denied'));
       return TE.right<SecretBackendFailed, SecretLookup>(
         answer === undefined ? notFound : found(answer, `v-${answer.length}-${answer.slice(-1)}`),
       );
@@ -245,6 +246,15 @@ describe('cache', () => {
     for (const release of releases.splice(0)) release();
     expect(revealed(await before)).toBe('value-one');
     expect(revealed(await after)).toBe('value-two');
+  });
+
+  it('never serves a stale value when the backend refuses (access may have been revoked)', async () => {
+    const { s, cache, tick } = setup(1000, 5000);
+    await cache.resolve('k')();
+    s.answers['k'] = 'deny';
+    tick(1000);
+    const refused = await cache.resolve('k')();
+    expect(E.isLeft(refused) && refused.left).toMatchObject({ _tag: 'SecretBackendFailed', reason: 'denied' });
   });
 
   it('serves a stale value when the backend fails, but only within the stale-if-error window', async () => {
