@@ -91,11 +91,14 @@ describe.skipIf(url === undefined || url === '')('mongo against a real server (P
       }
       let woken = 0;
       one.right.onAppend(tenantId('acme'), () => void woken++);
-      // Give the change stream a moment to open before the write it must see.
-      await new Promise((r) => setTimeout(r, 500));
-      await new EventStore(two.right).forTenant(tenantId('acme')).appendToStream('s-1', [{ type: 'E', data: 1 }])();
-      const deadline = Date.now() + 10_000;
-      while (woken === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The change stream opens asynchronously and sees only writes after it has: append until one wakes the
+      // subscriber (a loaded machine may take seconds to open it), rather than guess how long opening takes.
+      const acme = new EventStore(two.right).forTenant(tenantId('acme'));
+      const deadline = Date.now() + 30_000;
+      for (let i = 0; woken === 0 && Date.now() < deadline; i++) {
+        await acme.appendToStream(`s-${i}`, [{ type: 'E', data: i }])();
+        for (let j = 0; j < 25 && woken === 0; j++) await new Promise((r) => setTimeout(r, 20));
+      }
       expect(woken).toBeGreaterThan(0);
     } finally {
       await one.right.close();
