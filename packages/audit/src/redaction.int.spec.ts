@@ -6,6 +6,7 @@ import { bypassAuditStream, createAuditor } from './auditor.js';
 import { dataPolicyFrom } from './data-policy.js';
 import { AUDIT_STREAM, AuditEntryData } from './entry.js';
 import { exportAuditLog, jsonlLine } from './export.js';
+import type { AuditSigner } from './signing.js';
 import { testSigner } from './test-support.js';
 import { verifyJsonl } from './verify.js';
 
@@ -19,22 +20,27 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
 });
 
+/** Tenant `acme` of a store with the real redaction pipeline (bypassing Palisade's own records) and an auditor. */
+const auditedTenant = async (signer: AuditSigner, checkpointEvery = 1000) => {
+  const redaction = await createRedactionPipeline(config, { mode: 'in_thread' })();
+  if (E.isLeft(redaction)) throw new Error(redaction.left.message);
+  const policy = dataPolicyFrom({});
+  if (E.isLeft(policy)) throw new Error('policy');
+  const store = new EventStore(createMemoryStorage(), {
+    pipeline: bypassAuditStream(redaction.right),
+    observer: createAuditor({ signer, dataPolicy: policy.right, checkpointEvery }),
+    onObserverError: (e) => {
+      throw e;
+    },
+  });
+  stores.push(store);
+  return store.forTenant('acme' as TenantId);
+};
+
 describe('the audit log behind the redaction pipeline', () => {
   it('records redactions and blocks from the real reports, holds no raw personal data, and verifies', async () => {
-    const redaction = await createRedactionPipeline(config, { mode: 'in_thread' })();
-    if (E.isLeft(redaction)) throw new Error(redaction.left.message);
-    const policy = dataPolicyFrom({});
-    if (E.isLeft(policy)) throw new Error('policy');
     const keys = testSigner();
-    const store = new EventStore(createMemoryStorage(), {
-      pipeline: bypassAuditStream(redaction.right),
-      observer: createAuditor({ signer: keys.signer, dataPolicy: policy.right, checkpointEvery: 3 }),
-      onObserverError: (e) => {
-        throw e;
-      },
-    });
-    stores.push(store);
-    const acme = store.forTenant('acme' as TenantId);
+    const acme = await auditedTenant(keys.signer, 3);
     const ok = await acme.appendToStream('ticket-1', [
       {
         type: 'MessageReceived',
@@ -71,19 +77,7 @@ describe('the audit log behind the redaction pipeline', () => {
   });
 
   it('keeps refused input out of the log: no actor that is not a principal id, no error message, no key text', async () => {
-    const redaction = await createRedactionPipeline(config, { mode: 'in_thread' })();
-    if (E.isLeft(redaction)) throw new Error(redaction.left.message);
-    const policy = dataPolicyFrom({});
-    if (E.isLeft(policy)) throw new Error('policy');
-    const store = new EventStore(createMemoryStorage(), {
-      pipeline: bypassAuditStream(redaction.right),
-      observer: createAuditor({ signer: testSigner().signer, dataPolicy: policy.right }),
-      onObserverError: (e) => {
-        throw e;
-      },
-    });
-    stores.push(store);
-    const acme = store.forTenant('acme' as TenantId);
+    const acme = await auditedTenant(testSigner().signer);
     const blocked = await acme.appendToStream('ticket-2', [
       {
         type: 'MessageReceived',

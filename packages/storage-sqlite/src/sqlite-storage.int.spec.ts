@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { EventStore } from '@palisade/core';
+import { EventStore, type StorageAdapter, type TenantEventStore } from '@palisade/core';
 import { eventStoreConformance, tenantId } from '@palisade/storage-testkit';
 import { createSqliteStorage, PURGE_SQL } from './sqlite-storage.js';
 
@@ -60,77 +60,62 @@ describe('sqlite storage', () => {
     }
   });
 
-  it('refuses a stored row that does not decode, rather than hand it out', async () => {
+  /** A fresh database file with tenant `acme` open on it, and a raw connection to edit rows behind its back. */
+  const withAcme = async (
+    body: (t: { adapter: StorageAdapter; acme: TenantEventStore; raw: Database.Database }) => Promise<void>,
+  ): Promise<void> => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
     const path = join(dir, 'p.db');
+    const adapter = createSqliteStorage({ path });
+    if (E.isLeft(adapter)) throw new Error(adapter.left.message);
+    const store = new EventStore(adapter.right);
+    const raw = new Database(path);
     try {
-      const adapter = createSqliteStorage({ path });
-      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
-      const store = new EventStore(adapter.right);
-      const acme = store.forTenant(tenantId('acme'));
-      expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
-      const raw = new Database(path);
-      raw.prepare("UPDATE events SET type = 'not a type' WHERE tenant_id = 'acme'").run();
+      await body({ adapter: adapter.right, acme: store.forTenant(tenantId('acme')), raw });
+    } finally {
       raw.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const eventCount = (raw: Database.Database): number =>
+    (raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+
+  it('refuses a stored row that does not decode, rather than hand it out', () =>
+    withAcme(async ({ acme, raw }) => {
+      expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
+      raw.prepare("UPDATE events SET type = 'not a type' WHERE tenant_id = 'acme'").run();
       const read = await acme.readLog()();
       expect(E.isLeft(read) && read.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
       expect(E.isLeft(read) && read.left.message).toContain("a stored row in 'events' is malformed");
-      await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('rolls a purge batch back, deleting nothing, when a row it would delete does not decode', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
-    const path = join(dir, 'p.db');
-    try {
-      const adapter = createSqliteStorage({ path });
-      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
-      const store = new EventStore(adapter.right);
-      const acme = store.forTenant(tenantId('acme'));
+  it('rolls a purge batch back, deleting nothing, when a row it would delete does not decode', () =>
+    withAcme(async ({ adapter, acme, raw }) => {
       for (const s of ['s-1', 's-2', 's-3']) {
         expect(E.isRight(await acme.appendToStream(s, [{ type: 'E', data: 1 }])())).toBe(true);
       }
-      const raw = new Database(path);
       raw.prepare("UPDATE events SET recorded_at = '2000-01-01T00:00:00.000Z'").run();
       raw.prepare("UPDATE events SET version = 0.5 WHERE stream_id = 's-3'").run();
-      const purged = await adapter.right.forTenant(tenantId('acme')).purgeExpired!({
+      const purged = await adapter.forTenant(tenantId('acme')).purgeExpired!({
         before: '2001-01-01T00:00:00.000Z',
         limit: 10,
         keep: [],
         purgedAt: '2026-01-01T00:00:00.000Z',
       })();
       expect(E.isLeft(purged) && purged.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
-      expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(3);
-      raw.close();
-      await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      expect(eventCount(raw)).toBe(3);
+    }));
 
-  it('refuses to append on a stream whose stored version is not an integer, writing nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
-    const path = join(dir, 'p.db');
-    try {
-      const adapter = createSqliteStorage({ path });
-      if (E.isLeft(adapter)) throw new Error(adapter.left.message);
-      const store = new EventStore(adapter.right);
-      const acme = store.forTenant(tenantId('acme'));
+  it('refuses to append on a stream whose stored version is not an integer, writing nothing', () =>
+    withAcme(async ({ acme, raw }) => {
       expect(E.isRight(await acme.appendToStream('s-1', [{ type: 'E', data: 1 }])())).toBe(true);
-      const raw = new Database(path);
       raw.prepare("UPDATE streams SET version = 1.5 WHERE stream_id = 's-1'").run();
       const appended = await acme.appendToStream('s-1', [{ type: 'E', data: 2 }])();
       expect(E.isLeft(appended) && appended.left.message).toContain("a stored row in 'streams' is malformed");
       expect(E.isLeft(await acme.streamVersion('s-1')())).toBe(true);
-      expect((raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n).toBe(1);
-      raw.close();
-      await store.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      expect(eventCount(raw)).toBe(1);
+    }));
 
   it('purges a batch by rowid and the time index, never by scanning the tenant', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-sqlite-'));
