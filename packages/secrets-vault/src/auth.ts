@@ -196,8 +196,10 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
       schedule();
       return E.right(state.token);
     }
+    let renewFailure: AuthFailure | undefined;
     if (current.renewable) {
       const renewed = await renew(current);
+      if (E.isLeft(renewed)) renewFailure = renewed.left;
       // Vault caps a renewal at the token's max TTL: a lease much shorter than the one issued means the cap is near.
       const capped =
         E.isRight(renewed) && renewed.right.expiresAt - at < current.issuedLeaseMs * (1 - options.renewAfterFraction);
@@ -210,16 +212,17 @@ export const createTokenSource = (options: TokenSourceOptions): TokenSource => {
     if (canLogin) {
       const fresh = await login();
       if (E.isLeft(fresh)) {
-        // The token in hand still works until it expires: keep reading with it and try again soon.
-        scheduleRetry(current);
+        // The token in hand still works until it expires: keep reading with it, and try again soon if Vault could
+        // not answer (a refusal will not change by asking again).
+        if (fresh.left.reason === 'unreachable') scheduleRetry(current);
         return at < current.expiresAt ? E.right(current.token) : fresh;
       }
       state = fresh.right;
       schedule();
       return E.right(state.token);
     }
-    // A static token: the renewal failed (try again soon) or it cannot be renewed (nothing to try).
-    if (current.renewable) scheduleRetry(current);
+    // A static token: the renewal could not reach Vault (try again soon), was refused, or is not possible.
+    if (renewFailure?.reason === 'unreachable') scheduleRetry(current);
     if (at < current.expiresAt) return E.right(current.token);
     return E.left({ reason: 'denied', what: 'the Vault token has expired and cannot be renewed' });
   };

@@ -175,6 +175,28 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     }
   });
 
+  it('does not retry a refused renewal in the background (a revoked static token)', async () => {
+    const live = await new ContractVault().start();
+    try {
+      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+      live.put('refused/x', { value: 'refused-read-value' });
+      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.1 });
+      open.push(b);
+      expect(E.isRight(await b.lookup({ name: 'refused/x' })())).toBe(true);
+      const before = live.namespacesSeen.length;
+      live.revokeAllButRoot();
+      await waitFor(() => live.namespacesSeen.length > before, 30_000); // the renewal at 0.6 s, refused
+      await new Promise((r) => setTimeout(r, 200));
+      const attempts = live.namespacesSeen.length;
+      await new Promise((r) => setTimeout(r, 2_000));
+      // Retries would come every 250 ms to 1.5 s as the token nears its expiry; none comes after a refusal.
+      expect(live.namespacesSeen.length).toBe(attempts);
+      expect(b.authStats.renewals).toBe(0);
+    } finally {
+      await live.stop();
+    }
+  });
+
   it('keeps reading with a still-valid token when renewal and a new login both fail', async () => {
     vault.addAppRole('role-flaky', 'secret-flaky', { ttlSeconds: 60, maxTtlSeconds: 3600 });
     vault.put('flaky/x', { value: 'flaky-read-value' });
