@@ -69,8 +69,10 @@ export const createSecretCache = (source: SecretSource, options: SecretCacheOpti
     const previous = entries.get(key);
     const at = now();
     if (E.isRight(outcome)) {
-      // An invalidate() during the fetch means this answer may predate a rotation: do not cache it.
-      if (startedIn === generation) entries.set(key, { resolved: outcome.right, fetchedAt: at });
+      // An invalidate() during the fetch means this answer may predate a rotation: return it to its caller, but do
+      // not cache it or report it (a newer fetch may already have, and this one would read as a rotation back).
+      if (startedIn !== generation) return outcome;
+      entries.set(key, { resolved: outcome.right, fetchedAt: at });
       const r = outcome.right;
       if (previous !== undefined && previous.resolved.version !== r.version) {
         emit({

@@ -236,16 +236,24 @@ describe('cache', () => {
       },
       close: () => Promise.resolve(),
     };
-    const cache = createSecretResolver([slow], { cache: { ttlMs: 60_000, staleIfErrorMs: 0 } });
+    const events: SecretEvent[] = [];
+    const cache = createSecretResolver([slow], {
+      cache: { ttlMs: 60_000, staleIfErrorMs: 0 },
+      onEvent: (e) => events.push(e),
+    });
     const before = cache.resolve('k')();
     answer = 'value-two'; // the secret rotates while the first lookup runs
     cache.invalidate('k');
     const after = cache.resolve('k')();
     // Both lookups have reached the backend (the fix) or only the first has (the joined lookup, before it).
     for (let i = 0; i < 20 && releases.length < 2; i++) await new Promise((r) => setImmediate(r));
-    for (const release of releases.splice(0)) release();
-    expect(revealed(await before)).toBe('value-one');
+    for (const release of releases.reverse().splice(0)) release(); // the newer lookup answers first
     expect(revealed(await after)).toBe('value-two');
+    expect(revealed(await before)).toBe('value-one');
+    // The older answer is neither cached nor reported as a rotation back to the old version.
+    expect(events).toMatchObject([{ type: 'resolved', version: 'v-value-two' }]);
+    expect(events).toHaveLength(1);
+    expect(revealed(await cache.resolve('k')())).toBe('value-two');
   });
 
   it('never serves a stale value when the backend refuses (access may have been revoked)', async () => {
