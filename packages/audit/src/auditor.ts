@@ -93,7 +93,7 @@ export interface Auditor extends AppendObserver {
 const MAX_ATTEMPTS = 50;
 const PURGES = systemStream('purges');
 const ACTOR_MAX = 200;
-/** Recorded for a refused append whose actor is not a plain principal id (it may hold personal data). */
+/** Recorded for a refused append's actor or stream that no policy vetted (it may hold personal data). */
 export const UNVETTED_ACTOR = '[unvetted]';
 
 /**
@@ -253,7 +253,7 @@ export const createAuditor = (options: AuditorOptions): Auditor => {
     if (outcome._tag === 'Refused') {
       // The input never passed redaction: its actor is kept only when it has the shape of a principal id.
       const actor = refusedActorOf(outcome.inputs[0]?.metadata);
-      const stream = outcome.stream;
+      const stream = refusedStreamOf(outcome.stream, outcome.error);
       const events = outcome.inputs.map((e) => ({
         // Only what decodes as an id or a type: the input was refused and may hold anything.
         ...(EventId.is(e.id) ? { id: e.id } : {}),
@@ -440,6 +440,23 @@ const PRINCIPAL_ID = /^[A-Za-z][A-Za-z0-9_-]{0,63}(?::[A-Za-z0-9_-]{1,128})?$/;
 const refusedActorOf = (metadata: JsonObject | undefined): string => {
   const actor = actorOf(metadata);
   return actor === 'anonymous' || PRINCIPAL_ID.test(actor) ? actor : UNVETTED_ACTOR;
+};
+
+/** Refusals raised after the data policy passed the append: its stream id was checked. */
+const REFUSED_AFTER_POLICY: ReadonlySet<string> = new Set([
+  'WrongExpectedVersion',
+  'DuplicateEventId',
+  'StorageUnavailable',
+]);
+
+/**
+ * The stream of a refused append. The policy may have refused the append for its stream id (a finding at `stream`),
+ * or never run: then the id is kept only when it has the shape of a principal id (`order-42`), else `[unvetted]`.
+ */
+const refusedStreamOf = (stream: string | null, error: AppendError): string | null => {
+  if (stream === null) return null;
+  if (error._tag === 'PolicyBlocked' && error.findings.some((f) => f.path === 'stream')) return UNVETTED_ACTOR;
+  return REFUSED_AFTER_POLICY.has(error._tag) || PRINCIPAL_ID.test(stream) ? stream : UNVETTED_ACTOR;
 };
 
 /** The actor named in metadata (`actor`), or `anonymous`. */

@@ -91,16 +91,23 @@ describe('the audit log behind the redaction pipeline', () => {
     ])();
     expect(E.isLeft(invalid) && invalid.left._tag).toBe('InvalidInput');
 
+    const badStream = await acme.appendToStream('customer-jane.roe@example.com', [
+      { type: 'MessageReceived', data: 'hello', metadata: { actor: 'user:42' } },
+    ])();
+    expect(E.isLeft(badStream) && badStream.left._tag).toBe('PolicyBlocked');
+
     const audit = await asPromises(acme).readStream(AUDIT_STREAM);
     const entries = audit.map((e) => AuditEntryData.decode(e.data)).flatMap((d) => (E.isRight(d) ? [d.right] : []));
-    expect(entries.map((e) => [e.action, e.actor])).toEqual([
-      ['event.append', '[unvetted]'],
-      ['policy.block', '[unvetted]'],
-      ['event.append', 'user:42'],
+    expect(entries.map((e) => [e.action, e.actor, e.details['stream']])).toEqual([
+      ['event.append', '[unvetted]', 'ticket-2'],
+      ['policy.block', '[unvetted]', 'ticket-2'],
+      ['event.append', 'user:42', 'ticket-2'],
+      ['event.append', 'user:42', '[unvetted]'],
+      ['policy.block', 'user:42', '[unvetted]'],
     ]);
     expect(entries[2]!.details).toMatchObject({ error: { code: 'PALISADE_INVALID_INPUT' } });
     const text = JSON.stringify(audit);
-    expect(text).not.toMatch(/john|smith|jane|AKIAIOSFODNN7EXAMPLE/);
+    expect(text).not.toMatch(/john|smith|jane|roe@|AKIAIOSFODNN7EXAMPLE/);
   });
 
   it('lets retention record a purge of a stream whose id the policy would block', async () => {
