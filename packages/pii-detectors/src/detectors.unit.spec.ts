@@ -107,6 +107,9 @@ detectorContract(creditCard, {
     { prefix: 'CC-', value: '4111 1111 1111 1111' },
     { prefix: 'card-', value: '4111111111111111' },
     { prefix: '-', value: '4111111111111111' }, // a card sent as a negative JSON number
+    { prefix: 'order-123 ', value: '4111-1111-1111-1111' }, // led by a group that is not part of it
+    { prefix: 'order 123 ', value: '4111-1111-1111-1111' },
+    { prefix: 'balance -250 ', value: '4111 1111 1111 1111' },
     ...samplePositives('credit_card', 5),
   ],
   negatives: [

@@ -87,18 +87,39 @@ export const validCardNumber = (candidate: string): boolean => {
   return sum % 10 === 0;
 };
 
-export const findCreditCards = (text: string): DetectorSpan[] =>
-  scanRegex(CARD, text, (m) => {
-    let candidate = m[0];
-    // A grouped number followed by another group (`4111 1111 1111 1111 2024`)
-    // is matched long; retry without the trailing groups before giving up.
+export const findCreditCards = (text: string): DetectorSpan[] => scanRegex(CARD, text, acceptCard);
+
+const acceptCard = (m: RegExpExecArray): DetectorSpan | null => {
+  const run = m[0];
+  // The number may be led by groups that are not part of it (`ref 123 4111 1111 1111 1111`, `123-4111 1111 ...`)
+  // and followed by some (`4111 1111 1111 1111 2024`): try each start in turn, and at each the longest first.
+  for (let start = 0; start !== -1; start = groupAfter(run, start)) {
+    let candidate = start === 0 ? run : run.slice(start);
+    if (digitCount(candidate) < 13) break;
     for (;;) {
-      if (validCardNumber(candidate)) return span(m.index, m.index + candidate.length, 'credit_card', 0.95);
+      if (validCardNumber(candidate)) {
+        return span(m.index + start, m.index + start + candidate.length, 'credit_card', 0.95);
+      }
       const cut = Math.max(candidate.lastIndexOf(' '), candidate.lastIndexOf('-'));
-      if (cut < 0 || digitCount(candidate, cut) < 13) return null;
+      if (cut < 0 || digitCount(candidate, cut) < 13) break;
       candidate = candidate.slice(0, cut);
     }
-  });
+  }
+  // Space-separated groups right before a dash (`order 123 4111-1111-1111-1111`): a match after a dash takes spaces
+  // only, so a dash-separated number may start at the last of these groups. Go on from there.
+  const lastSpace = run.lastIndexOf(' ');
+  if (lastSpace > 0 && m.input.charCodeAt(m.index + run.length) === 45) CARD.lastIndex = m.index + lastSpace + 1;
+  return null;
+};
+
+/** Where the group after the one starting at `from` starts, or -1 at the last group. */
+const groupAfter = (run: string, from: number): number => {
+  for (let i = from + 1; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (c === 32 || c === 45) return i + 1;
+  }
+  return -1;
+};
 
 export const creditCard = defineDetector({
   id: 'credit_card',
