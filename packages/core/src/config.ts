@@ -132,7 +132,14 @@ export const parseConfigText = (text: string, source: string): E.Either<ConfigIn
       ),
     );
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    // maxAliasCount refuses alias bombs (a few lines that expand to gigabytes) by throwing.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const what = e instanceof Error ? e.message.split('.')[0] : 'it cannot be read';
+    return E.left(configInvalid(source, [{ path: '', message: `is not valid YAML: ${what}` }]));
+  }
   return E.right(value ?? {});
 };
 

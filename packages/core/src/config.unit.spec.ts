@@ -51,6 +51,11 @@ describe('config', () => {
     ]);
     expect(issuesOf(parseConfig('storage: [1, 2\n', 'x.yaml'))[0]).toMatch(/is not valid YAML/);
     expect(issuesOf(parseConfig('a: 1\na: 2\n', 'x.yaml'))[0]).toMatch(/is not valid YAML/);
+    // An alias bomb: six levels of ten aliases each would expand to a million nodes.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]']
+      .concat(['b', 'c', 'd', 'e', 'f'].map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`))
+      .join('\n');
+    expect(issuesOf(parseConfig(bomb, 'x.yaml'))[0]).toMatch(/is not valid YAML: Excessive alias count/);
     expect(issuesOf(parseConfig('{"storage": ', 'x.json'))[0]).toMatch(/is not valid JSON/);
     const result = parseConfig('limitz: 1\n', '/etc/palisade.config.yaml');
     expect(E.isLeft(result) && result.left).toMatchObject({

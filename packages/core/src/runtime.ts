@@ -64,6 +64,7 @@ export interface Runtime {
     readonly retentionFor?: RetentionLookup;
     readonly onReport?: RetentionPurgerOptions['onReport'];
     readonly onError?: RetentionPurgerOptions['onError'];
+    readonly onLookupError?: RetentionPurgerOptions['onLookupError'];
   }): RetentionPurger;
   close(): Promise<void>;
 }
@@ -123,6 +124,7 @@ export const createRuntime = (
             batchSize: settings.batchSize,
             ...(retention.onReport !== undefined ? { onReport: retention.onReport } : {}),
             ...(retention.onError !== undefined ? { onError: retention.onError } : {}),
+            ...(retention.onLookupError !== undefined ? { onLookupError: retention.onLookupError } : {}),
           });
           purgers.push(purger);
           return purger;

@@ -122,6 +122,11 @@ describe('field encryption', () => {
     const [ann] = await acme.readStream('customer-1');
     expect(ann!.data).toEqual({ customerId: 'c-1', email: { $erased: true }, address: { $erased: true }, plan: 'pro' });
     expect(ann!.metadata).toEqual({ ip: { $erased: true }, workflowNode: 'signup' });
+    // Each erased field is an object of its own: a reader that changes one changes nothing another reader sees.
+    (ann!.data as { email: Record<string, unknown> }).email['note'] = 'changed by one reader';
+    const [again1] = await acme.readStream('customer-1');
+    expect(again1!.data).toMatchObject({ email: { $erased: true }, address: { $erased: true } });
+    expect(JSON.stringify(again1)).not.toContain('changed by one reader');
     expect((await acme.readStream('customer-2'))[0]!.data).toMatchObject({ email: 'bob@example.com' });
     const again = await encryption.forget(acmeId, 'c-1');
     expect(E.isRight(again) && again.right.existed).toBe(false);

@@ -13,7 +13,10 @@ import type { JsonObject, JsonValue } from '@palisade/core';
  */
 
 export const ENVELOPE_KEY = '$enc';
-export const ERASED: JsonObject = { $erased: true };
+/** The shape a read returns for a field whose key is destroyed (frozen: compare with it, never hand it out). */
+export const ERASED: JsonObject = Object.freeze({ $erased: true });
+/** What a read returns for a field whose key is destroyed: a new object each time, so no caller can change another's. */
+export const erased = (): JsonObject => ({ $erased: true });
 
 const B64 = t.refinement(t.string, (s) => /^[A-Za-z0-9_-]*$/.test(s), 'Base64Url');
 

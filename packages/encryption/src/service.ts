@@ -20,7 +20,7 @@ import {
   type TenantId,
 } from '@palisade/core';
 import type { DataKeys } from './data-keys.js';
-import { ENVELOPE_KEY, ERASED, asEnvelope, open, seal, type Envelope } from './envelope.js';
+import { ENVELOPE_KEY, asEnvelope, erased, open, seal, type Envelope } from './envelope.js';
 import type { Kek } from './kek.js';
 
 /** A personal-data rule, parsed: for events of `eventType`, the subject id is at `subject`, and `fields` are theirs. */
@@ -122,7 +122,7 @@ export const createEncryption = (options: EncryptionOptions) => {
     }
     const key = await keys.find(tenant, envelope.k);
     if (E.isLeft(key)) return key;
-    if (key.right === null) return E.right(ERASED);
+    if (key.right === null) return E.right(erased());
     const plain = open(key.right, tenant, envelope);
     return plain === null ? E.left(tampered(envelope.e)) : E.right(plain);
   };

@@ -18,6 +18,11 @@ export interface RetentionPurgerOptions {
   readonly onReport?: (report: PurgeReport) => void;
   /** Called when a tenant's purge fails; the purger carries on with the next tenant and the next run. */
   readonly onError?: (tenant: TenantId, error: PurgeError) => void;
+  /**
+   * Called when the host's `tenants()` or `retentionFor()` throws (or rejects): the timer's pass ends, or that
+   * tenant is skipped, and the purger carries on at the next run instead of crashing the process.
+   */
+  readonly onLookupError?: (error: unknown) => void;
 }
 
 export interface RetentionPurger {
@@ -42,7 +47,13 @@ export const startRetentionPurger = (options: RetentionPurgerOptions): Retention
     const reports: PurgeReport[] = [];
     for (const tenant of await options.tenants()) {
       if (stopped) break;
-      const days = options.retentionFor(tenant);
+      let days: number | null;
+      try {
+        days = options.retentionFor(tenant);
+      } catch (e) {
+        options.onLookupError?.(e);
+        continue;
+      }
       if (days === null) continue;
       const result = await purgeTenant(options.store.forTenant(tenant), {
         days,
@@ -70,7 +81,9 @@ export const startRetentionPurger = (options: RetentionPurgerOptions): Retention
   const schedule = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      void runOnce().finally(schedule);
+      void runOnce()
+        .catch((e: unknown) => options.onLookupError?.(e))
+        .finally(schedule);
     }, options.intervalMs);
     timer.unref();
   };

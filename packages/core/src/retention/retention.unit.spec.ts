@@ -129,7 +129,7 @@ describe('retention purge', () => {
     const a = startRetentionPurger(options);
     const b = startRetentionPurger(options);
     try {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 30_000;
       while ((await ok(acme.readStream('chat-1'))).length > 0 && Date.now() < deadline) await sleep(10);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
@@ -140,6 +140,38 @@ describe('retention purge', () => {
     expect(recorded.reduce((x, y) => x + y, 0)).toBe(10);
     expect((await ok(globex.readLog())).events).toHaveLength(1);
     expect(reports.every((r) => r.tenant === 'acme')).toBe(true);
+  });
+
+  it('reports a tenants() or retentionFor() that throws, and carries on, instead of crashing the process', async () => {
+    for (let i = 0; i < 3; i++) await ok(acme.appendToStream('chat-1', [marked(i)]));
+    const lookupErrors: unknown[] = [];
+    let calls = 0;
+    const purger = startRetentionPurger({
+      store,
+      // The first pass finds the registry down; the next ones see both tenants, and globex's lookup is broken.
+      tenants: () => {
+        if (calls++ === 0) return Promise.reject(new Error('tenant registry unreachable'));
+        return ['globex', 'acme'] as TenantId[];
+      },
+      retentionFor: (t: TenantId) => {
+        if (t === 'globex') throw new Error('policy lookup failed');
+        return 1;
+      },
+      intervalMs: 10,
+      batchSize: 10,
+      now: () => new Date(Date.now() + 2 * DAY),
+      onLookupError: (e) => lookupErrors.push(e),
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while ((await ok(acme.readStream('chat-1'))).length > 0 && Date.now() < deadline) await sleep(10);
+    } finally {
+      await purger.stop();
+    }
+    expect(await ok(acme.readStream('chat-1'))).toEqual([]);
+    const messages = lookupErrors.map((e) => (e as Error).message);
+    expect(messages[0]).toBe('tenant registry unreachable');
+    expect(messages).toContain('policy lookup failed');
   });
 
   it('reads its settings from config, naming wrong paths', () => {
