@@ -57,6 +57,16 @@ const defaultActor = (): string => {
 const noAudit = () =>
   configInvalid('config', [{ path: 'audit', message: 'is not configured: add an audit section (docs/governance.md)' }]);
 
+/** A file stream that is open (or the reason it cannot be): `createWriteStream` alone reports a bad path later, as an event. */
+const openForWriting = (path: string): Promise<E.Either<ReturnType<typeof invalidAt>, WriteStream>> =>
+  new Promise((resolve) => {
+    const stream = createWriteStream(path);
+    stream.once('open', () => resolve(E.right(stream)));
+    stream.once('error', (e: NodeJS.ErrnoException) =>
+      resolve(E.left(invalidAt('--out', `cannot be written (${e.code ?? 'error'})`))),
+    );
+  });
+
 /** `palisade audit verify|export|query|checkpoint|public-key`. */
 export const registerAuditCommands = (program: Command, host: Host): void => {
   const { withTenant } = host;
@@ -122,6 +132,13 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
       withTenant<{ tenant: string; format: 'jsonl' | 'csv'; out?: string; actor: string }>(
         async (scope, flags, out, _runtime, governance) => {
           if (governance.auditor === null) return E.left(noAudit());
+          // Opened before anything is recorded: a path that cannot be written is bad input, and no export happened.
+          let file: WriteStream | null = null;
+          if (flags.out !== undefined) {
+            const opened = await openForWriting(flags.out);
+            if (E.isLeft(opened)) return opened;
+            file = opened.right;
+          }
           // The export is itself an operator action: recorded first, so the export holds it.
           const recorded = await governance.auditor.record(scope, {
             actor: flags.actor,
@@ -129,8 +146,12 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
             outcome: 'success',
             details: { format: flags.format },
           })();
-          if (E.isLeft(recorded)) return recorded;
-          const file: WriteStream | null = flags.out !== undefined ? createWriteStream(flags.out) : null;
+          if (E.isLeft(recorded)) {
+            file?.destroy();
+            return recorded;
+          }
+          let writeError: NodeJS.ErrnoException | undefined;
+          file?.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e));
           const sink: NodeJS.WritableStream = file ?? process.stdout;
           // Waits for 'drain' when the sink is full, so a large log streams in constant memory.
           const write = (text: string): Promise<void> =>
@@ -142,6 +163,9 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
             (line) => write(flags.format === 'csv' ? csvLine(line) : jsonlLine(line)),
           );
           if (file !== null) await new Promise<void>((resolve) => file.end(resolve));
+          if (writeError !== undefined) {
+            return E.left(invalidAt('--out', `could not be written (${writeError.code ?? 'error'})`));
+          }
           if (E.isRight(done) && file !== null) {
             out.write(
               out.json

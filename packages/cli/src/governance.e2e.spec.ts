@@ -107,6 +107,14 @@ describe('palisade audit and forget, as a user drives them', () => {
     };
     expect(byActor.entries.map((e) => e.action)).toEqual(['event.append', 'event.append']);
 
+    // A path that cannot be written is bad input (exit 2), named, and no export is recorded.
+    const entriesBefore = palisade('--json', 'audit', 'query', '-t', 'acme', '--action', 'audit.export').stdout;
+    const bad = palisade('audit', 'export', '-t', 'acme', '--out', join(cwd, 'no-such-dir', 'x.jsonl'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--out');
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(palisade('--json', 'audit', 'query', '-t', 'acme', '--action', 'audit.export').stdout).toBe(entriesBefore);
+
     // Export and verify with nothing but the export and the public key.
     expect(palisade('audit', 'export', '-t', 'acme', '--out', 'acme.jsonl').code).toBe(0);
     expect(palisade('audit', 'export', '-t', 'acme', '--format', 'csv', '--out', 'acme.csv').code).toBe(0);
