@@ -100,4 +100,37 @@ describe('eraseDerivedState after forget', () => {
     });
     await store.close();
   });
+
+  it('a runner still holding the old state cannot save it back after the erasure', async () => {
+    const { store, encryption } = setup();
+    const acme = store.forTenant(acmeId);
+    const views = projectionsFor(acme);
+    await asPromises(acme).appendToStream('customer-c-1', [
+      { type: 'CustomerRegistered', data: { customerId: 'c-1', email: 'ann@acme.example' } },
+    ]);
+    await must(views.catchUp(directory));
+    const started = views.startAsync(directory, { saveAfterMs: 5 });
+    if (E.isLeft(started)) throw new Error(started.left.message);
+    const runner = started.right;
+    try {
+      await encryption.forget(acmeId, 'c-1');
+      await must(eraseDerivedState(acme, { projections: [directory] }));
+      // The runner applies the next event to the state it held, with the plain address, and tries to save it.
+      await asPromises(acme).appendToStream('customer-c-2', [
+        { type: 'CustomerRegistered', data: { customerId: 'c-2', email: 'bo@acme.example' } },
+      ]);
+      const deadline = Date.now() + 30_000;
+      let state: Record<string, JsonValue> | undefined;
+      while (Date.now() < deadline) {
+        state = (await must(views.read(directory)))?.state;
+        if (state?.['c-2'] !== undefined) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // It lost the race, reloaded the recomputed state and resumed: c-2 is there, the address is not.
+      expect(state).toEqual({ 'c-1': { $erased: true }, 'c-2': 'bo@acme.example' });
+    } finally {
+      await runner.stop();
+      await store.close();
+    }
+  });
 });

@@ -90,6 +90,9 @@ export const startAsyncProjection = <S>(
         const result = await projections.saveAdopting(p, snapshot);
         if (E.isLeft(result)) {
           failure = result.left;
+          // End the subscription now (not awaited: its handler may be the caller), so that the runner reloads and
+          // resumes at once instead of waiting for the next event to notice.
+          void stopCurrent?.();
           return;
         }
         unsaved -= pending;

@@ -16,7 +16,7 @@ export interface DerivedStateErasure {
 }
 
 export interface DerivedStateErasureResult {
-  /** Projection state rows dropped, by projection name. */
+  /** Projection state rows dropped or recomputed, by projection name. */
   readonly projections: Readonly<Record<string, number>>;
   /** Snapshot rows dropped, by projection name. */
   readonly snapshots: Readonly<Record<string, number>>;
@@ -25,9 +25,9 @@ export interface DerivedStateErasureResult {
 /**
  * After a data subject is forgotten, the events read their personal fields as
  * `{ "$erased": true }`, but state derived earlier may still hold plain copies.
- * This drops the tenant's state of the given projections (their active
- * version) and snapshots, then catches the projections up from the events,
- * which now read erased. Snapshots are rebuilt by the next `loadAggregate`.
+ * This recomputes the tenant's state of the given projections (their active
+ * version) from the events, which now read erased, writing over the old rows,
+ * and drops their snapshots. Snapshots are rebuilt by the next `loadAggregate`.
  * Only this tenant's state is touched: the scope allows nothing else.
  */
 export const eraseDerivedState =
@@ -44,18 +44,27 @@ export const eraseDerivedState =
         projections[p.name] = 0;
         continue;
       }
+      if (active.right === p.version) {
+        // Written over, not deleted: a delete would let the row start again at its first revision, and a runner
+        // still holding the old state at that revision could then save it back, plain copies and all.
+        const recomputed = await views.recomputeInPlace(p)();
+        if (E.isLeft(recomputed)) return recomputed;
+        projections[p.name] = 1;
+        continue;
+      }
       const dropped = await scope.states.delete('projection', p.name, active.right)();
       if (E.isLeft(dropped)) return dropped;
       projections[p.name] = dropped.right;
-      if (active.right === p.version) {
-        const rebuilt = await views.catchUp(p)();
-        if (E.isLeft(rebuilt)) return rebuilt;
-      }
     }
     for (const p of erase.snapshots ?? []) {
-      const dropped = await scope.states.delete('snapshot', p.name, p.version)();
-      if (E.isLeft(dropped)) return dropped;
-      snapshots[p.name] = dropped.right;
+      // Every version's snapshots: one of an older version still holds what it copied then.
+      let count = 0;
+      for (let version = 1; version <= p.version; version++) {
+        const dropped = await scope.states.delete('snapshot', p.name, version)();
+        if (E.isLeft(dropped)) return dropped;
+        count += dropped.right;
+      }
+      snapshots[p.name] = count;
     }
     return E.right({ projections, snapshots });
   };

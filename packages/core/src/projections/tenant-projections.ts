@@ -127,6 +127,34 @@ export class TenantProjections {
   }
 
   /**
+   * Recomputes this version's stored state from the start of the log, writing
+   * over its row with a compare-and-set, so the revision moves on: a runner
+   * still holding the old state loses its next save (and reloads) instead of
+   * writing the old state back. Used after an erasure. A version with no row
+   * yet is simply caught up.
+   */
+  recomputeInPlace<S>(
+    p: Projection<S>,
+    options: { readonly pageSize?: number } = {},
+  ): TE.TaskEither<ProjectionError, CatchUpResult> {
+    return async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const loaded = await this.loadWorking(p)();
+        if (E.isLeft(loaded)) return loaded;
+        if (loaded.right.revision === null) return this.catchUp(p, options)();
+        const fromStart: Working<S> = { ...loaded.right, state: p.initial, position: 0, purgedAt: null };
+        const advanced = await this.advance(p, fromStart, options.pageSize ?? DEFAULT_PAGE);
+        if (E.isLeft(advanced)) return advanced;
+        const saved = await this.save(p, advanced.right.working)();
+        if (E.isLeft(saved)) return saved;
+        if (saved.right === null) continue;
+        return E.right({ outcome: 'updated', position: saved.right.position, applied: advanced.right.applied });
+      }
+      return E.left(conflict(p, 'state kept changing under the recomputation'));
+    };
+  }
+
+  /**
    * Builds this version from the start of the log beside the active one, then
    * makes it active in one atomic switch. Readers read the old version until
    * the switch. Refuses to rebuild the active version in place.
