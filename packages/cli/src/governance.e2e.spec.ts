@@ -155,6 +155,38 @@ describe('palisade audit and forget, as a user drives them', () => {
     expect(cut.stdout).toContain('unsealed');
   }, 120_000);
 
+  it('forgets a subject whose id is an e-mail address that redaction masks in the stored event', () => {
+    const configPath = join(cwd, 'palisade.config.yaml');
+    writeFileSync(
+      configPath,
+      readFileSync(configPath, 'utf8')
+        .replace(/ {2}pii_detectors: \[.*\]\n/, '  pii_detectors: [email]\n')
+        .replace('subject: data.customerId', 'subject: data.email'),
+    );
+    const registerByEmail = (email: string, name: string) =>
+      palisade(
+        'append',
+        '-t',
+        'acme',
+        '-s',
+        `customer-${name.split(' ')[0]!.toLowerCase()}`,
+        '--type',
+        'CustomerRegistered',
+        '--data',
+        JSON.stringify({ email, name }),
+      );
+    // Both addresses mask to b***@example.com: the key must still be each person's own.
+    expect(registerByEmail('bob@example.com', 'Bob Babbage').code).toBe(0);
+    expect(registerByEmail('bill@example.com', 'Bill Gates').code).toBe(0);
+    const forgot = palisade('--json', 'forget', '-t', 'acme', '--subject', 'bob@example.com', '--actor', 'dpo:eve');
+    expect(forgot.code).toBe(0);
+    expect(JSON.parse(forgot.stdout)).toMatchObject({ existed: true });
+    const read = (stream: string) =>
+      (JSON.parse(palisade('--json', 'read', '-t', 'acme', '-s', stream).stdout) as { data: unknown }[])[0]!.data;
+    expect(read('customer-bob')).toEqual({ email: 'b***@example.com', name: { $erased: true } });
+    expect(read('customer-bill')).toEqual({ email: 'b***@example.com', name: 'Bill Gates' });
+  });
+
   it('verifies the stored log, and refuses verify without a key or a tenant', () => {
     register('acme', 'c-1', 'Ann Lovelace');
     const stored = palisade('--json', 'audit', 'verify', '-t', 'acme');

@@ -243,7 +243,9 @@ export class TenantEventStore {
             : pipe(
                 // Refuse oversize events before they cost the pipeline anything.
                 TE.fromEither(this.checkSizes(withIds)),
-                TE.chainW(() => this.deps.pipeline!.process({ tenant: this.tenant, stream }, withIds)),
+                TE.chainW(() =>
+                  this.deps.pipeline!.process({ tenant: this.tenant, stream, received: withIds }, withIds),
+                ),
               ),
           TE.chainEitherKW((processed) => this.prepare(stream, processed, generated)),
           TE.chainFirstW((prepared) => TE.fromIO(() => onPrepared(prepared))),

@@ -222,6 +222,12 @@ export interface StorageContext {
 export interface AppendContext {
   readonly tenant: TenantId;
   readonly stream: StreamId;
+  /**
+   * The append's events as the caller gave them (decoded, ids assigned), before any stage rewrote them: a later
+   * stage that needs an original value (encryption's subject id, which redaction may have masked) reads it here,
+   * at the same index. Never stored.
+   */
+  readonly received?: readonly NewEvent[];
 }
 
 /**

@@ -58,6 +58,7 @@ export const createEncryption = (options: EncryptionOptions) => {
     stream: string,
     event: NewEvent,
     index: number,
+    received: NewEvent | undefined,
   ): Promise<E.Either<AppendError, NewEvent>> => {
     // System streams are written by Palisade alone, and the audit log's copies hold sealed fields on purpose.
     const system = isSystemStream(stream);
@@ -71,8 +72,11 @@ export const createEncryption = (options: EncryptionOptions) => {
     const id = event.id ?? (randomUUID() as NonNullable<NewEvent['id']>);
     let data: JsonValue = event.data;
     let metadata: JsonObject = event.metadata ?? {};
+    // The subject id as the caller gave it: redaction, running before this stage, may have masked it (an e-mail
+    // address as id), and a masked id would name another person's key, or none that `forget` can find.
+    const original = received !== undefined && received.type === event.type ? received : event;
     for (const rule of system ? [] : (rulesByType.get(event.type) ?? [])) {
-      const subject = getAtPath(rule.subject.root === 'data' ? data : metadata, rule.subject);
+      const subject = getAtPath(rule.subject.root === 'data' ? original.data : (original.metadata ?? {}), rule.subject);
       if (typeof subject !== 'string' && typeof subject !== 'number') {
         return E.left(
           invalidAt(
@@ -103,7 +107,8 @@ export const createEncryption = (options: EncryptionOptions) => {
     process: (context, events) => async () => {
       const out: NewEvent[] = [];
       for (let i = 0; i < events.length; i++) {
-        const encrypted = await encryptEvent(context.tenant, context.stream, events[i]!, i);
+        const received = context.received?.length === events.length ? context.received[i] : undefined;
+        const encrypted = await encryptEvent(context.tenant, context.stream, events[i]!, i, received);
         if (E.isLeft(encrypted)) return encrypted;
         out.push(encrypted.right);
       }
