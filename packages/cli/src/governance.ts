@@ -130,6 +130,17 @@ const keyStoreFrom =
     const explicit = config.encryption?.key_store;
     const chosen = explicit ?? config.storage ?? { kind: 'sqlite' };
     const at = explicit !== undefined ? 'encryption.key_store' : 'storage';
+    // The built-in kinds take `path` (sqlite) and nothing else: a typo must not quietly put the keys beside the events.
+    if (explicit !== undefined && (explicit.kind === 'memory' || explicit.kind === 'sqlite')) {
+      const allowed = explicit.kind === 'sqlite' ? ['kind', 'path'] : ['kind'];
+      const issues = Object.keys(explicit)
+        .filter((key) => !allowed.includes(key))
+        .map((key) => ({ path: `${at}.${key}`, message: `is not a known key for kind '${explicit.kind}'` }));
+      if (explicit['path'] !== undefined && typeof explicit['path'] !== 'string') {
+        issues.push({ path: `${at}.path`, message: 'must be a file path (a string)' });
+      }
+      if (issues.length > 0) return E.left(configInvalid('config', issues));
+    }
     if (chosen.kind === 'memory') return E.right(createMemoryKeyStore());
     if (chosen.kind === 'sqlite') {
       const path = typeof chosen['path'] === 'string' ? chosen['path'] : DEFAULT_SQLITE_PATH;

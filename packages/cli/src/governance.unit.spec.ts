@@ -87,6 +87,23 @@ describe('the key store the CLI builds for encryption', () => {
     expect(E.isLeft(g) && g.left.message).toContain('encryption.key_store.path');
   });
 
+  it('refuses a built-in key store with an unknown option or a path that is not text, naming it', async () => {
+    for (const [section, named] of [
+      ['  key_store: { kind: sqlite, pathh: ./keys.db }', 'encryption.key_store.pathh'],
+      ['  key_store: { kind: sqlite, path: 42 }', 'encryption.key_store.path'],
+      ['  key_store: { kind: memory, path: ./keys.db }', 'encryption.key_store.path'],
+    ] as const) {
+      const g = await governanceFrom(
+        configWith('storage: { kind: memory }', section),
+        dir,
+        undefined,
+        () => undefined,
+      )();
+      expect(E.isLeft(g) && g.left.code).toBe('PALISADE_CONFIG_INVALID');
+      expect(E.isLeft(g) && g.left.message).toContain(named);
+    }
+  });
+
   it('is refused, naming encryption.key_store, for a kind without one (plugin lacks it, or is not installed)', async () => {
     const full = pluginWithKeys([], createMemoryKeyStore());
     const withoutKeys: StoragePlugin<{ path?: string }> = {
