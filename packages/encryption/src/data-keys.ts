@@ -55,7 +55,37 @@ export const createDataKeys = (options: DataKeysOptions) => {
     return key;
   };
 
+  /*
+   * Subject key refs are HMACs under a key derived from the KEK, so a process given another KEK under the same id
+   * would find none of the tenant's keys: it would create a second set, and its `forget` would miss the first. A
+   * check key, made with the tenant's first key, must unwrap before any key is created or destroyed.
+   */
+  const kekChecked = new Set<TenantId>();
+  const checkKek = async (tenant: TenantId): Promise<E.Either<StorageError, void>> => {
+    if (kekChecked.has(tenant)) return E.right(undefined);
+    const check = await findOrCreate(tenant, KEK_CHECK_REF);
+    if (E.isLeft(check)) {
+      return E.left(
+        storageUnavailable(
+          'encryption',
+          `key-encryption key ${kek.id} is not the one this tenant's keys were made with: check encryption.kek`,
+          false,
+        ),
+      );
+    }
+    kekChecked.add(tenant);
+    return E.right(undefined);
+  };
+
   const getOrCreate = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, Buffer>> => {
+    const found = await find(tenant, ref);
+    if (E.isLeft(found) || found.right !== null) return found as E.Either<StorageError, Buffer>;
+    const checked = await checkKek(tenant);
+    if (E.isLeft(checked)) return checked;
+    return findOrCreate(tenant, ref);
+  };
+
+  const findOrCreate = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, Buffer>> => {
     const found = await find(tenant, ref);
     if (E.isLeft(found) || found.right !== null) return found as E.Either<StorageError, Buffer>;
     const r = decodeRef(ref);
@@ -79,6 +109,9 @@ export const createDataKeys = (options: DataKeysOptions) => {
   const destroy = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, boolean>> => {
     const r = decodeRef(ref);
     if (E.isLeft(r)) return r;
+    // With another KEK the ref names no key: "nothing to forget" would be a lie.
+    const checked = await checkKek(tenant);
+    if (E.isLeft(checked)) return checked;
     cache.delete(cacheKey(tenant, ref));
     const done = await options.store.forTenant(tenant).destroy(r.right)();
     // Dropped again: a read racing the destroy may have cached the key meanwhile.
@@ -91,3 +124,6 @@ export const createDataKeys = (options: DataKeysOptions) => {
 };
 
 export type DataKeys = ReturnType<typeof createDataKeys>;
+
+/** The ref of each tenant's KEK check key: wrapped like any data key, used for nothing but unwrapping. */
+export const KEK_CHECK_REF = 'k:check';

@@ -132,6 +132,27 @@ describe('field encryption', () => {
     expect(E.isRight(again) && again.right.existed).toBe(false);
   });
 
+  it('refuses to create or destroy keys with another KEK under the same id, instead of making a second set', async () => {
+    const storage = createMemoryStorage();
+    const keys = createMemoryKeyStore();
+    const right = setup({ storage, keys });
+    await asPromises(right.store.forTenant(acmeId)).appendToStream('customer-1', [
+      registered('c-1', 'ann@example.com'),
+    ]);
+    const wrong = setup({ storage, keys, kek: randomBytes(32).toString('base64') });
+    const appended = await wrong.store
+      .forTenant(acmeId)
+      .appendToStream('customer-1', [registered('c-1', 'x@y.example')])();
+    expect(E.isLeft(appended) && appended.left).toMatchObject({ _tag: 'StorageUnavailable', retryable: false });
+    expect(E.isLeft(appended) && appended.left.message).toContain('kek-1 is not the one');
+    const forgotten = await wrong.encryption.forget(acmeId, 'c-1');
+    expect(E.isLeft(forgotten)).toBe(true);
+    // The right KEK still reads, and forgets, what it wrote.
+    expect((await asPromises(right.store.forTenant(acmeId)).readStream('customer-1')).length).toBe(1);
+    const ok = await right.encryption.forget(acmeId, 'c-1');
+    expect(E.isRight(ok) && ok.right.existed).toBe(true);
+  });
+
   it('opens sealed copies kept outside the log (snapshots, projections) and erases them with the subject', async () => {
     const { store, raw, encryption } = setup();
     await store.forTenant(acmeId).appendToStream('customer-1', [registered('c-1', 'ann@example.com')])();
