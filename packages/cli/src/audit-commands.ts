@@ -96,7 +96,7 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
         return;
       }
       if (flags.tenant === undefined) {
-        const out = host.makeOutput(false);
+        const out = host.makeOutput(command.optsWithGlobals<{ json?: boolean }>().json === true);
         printError(out, invalidAt('--tenant', 'or --file is required'));
         host.setExitCode(ExitCode.usage);
         return;

@@ -116,6 +116,17 @@ describe('palisade CLI', () => {
     expect(palisade('read', '-t', 'Not A Tenant', '-s', 's-1').code).toBe(2);
     expect(palisade('read', '-t', 'acme', '-s', 's-1', '--limit', 'ten').code).toBe(2);
     expect(palisade('frobnicate').code).toBe(2);
+    // Under --json, usage errors too are one JSON line on stderr.
+    for (const args of [
+      ['--json', 'read', '-t', 'acme'],
+      ['--json', 'frobnicate'],
+      ['--json', 'audit', 'verify'],
+    ]) {
+      const usage = palisade(...args);
+      expect(usage.code).toBe(2);
+      const parsed = JSON.parse(usage.stderr.trim()) as { error: { code: string; message: string } };
+      expect(parsed.error.code).toBe('PALISADE_INVALID_INPUT');
+    }
     expect(
       palisade('append', '-t', 'acme', '-s', 's-1', '--type', 'A', '--data', '1', '--expected', 'no_stream').code,
     ).toBe(0);

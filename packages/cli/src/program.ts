@@ -121,12 +121,20 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
       }
     };
 
+  // Read before parsing: a parse error (a missing option, say) is reported before any flag is.
+  const jsonErrors = argv.includes('--json');
   const program = new Command('palisade')
     .description('Palisade: tenant-isolated event streams for agents and workflows.')
     .option('-c, --config <path>', 'config file (default: palisade.config.yaml/.yml/.json in the working directory)')
     .option('--json', 'machine-readable JSON output')
-    .showHelpAfterError()
+    .showHelpAfterError(!jsonErrors)
     .exitOverride();
+  if (jsonErrors) {
+    // Usage errors as the same `{"error": ...}` line every other error is under --json.
+    program.configureOutput({
+      outputError: (text) => printError(makeOutput(true), invalidAt('arguments', text.replace(/^error: /, '').trim())),
+    });
+  }
 
   program
     .command('append')
