@@ -89,7 +89,8 @@ describe('palisade forget on PostgreSQL storage', () => {
   const keysByTenant = () =>
     asAdmin(async (admin) => {
       const rows = await admin.query<{ tenant_id: string }>(
-        `SELECT tenant_id FROM "${schema}".data_keys ORDER BY tenant_id`,
+        // Subjects' keys only (refs `s:...`): each tenant also has its KEK check key, `k:check`.
+        `SELECT tenant_id FROM "${schema}".data_keys WHERE key_ref LIKE 's:%' ORDER BY tenant_id`,
       );
       return rows.rows.map((r) => r.tenant_id);
     });
