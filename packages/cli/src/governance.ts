@@ -73,6 +73,9 @@ export const governanceFrom =
     let keyStore: KeyStore | null = null;
     let encryption: Encryption | null = null;
     if (config.encryption !== undefined) {
+      // The section is checked (KEK, rules) before the key store is opened: a refused config creates no database file.
+      const checked = encryptionFromConfig(config.encryption, createMemoryKeyStore());
+      if (E.isLeft(checked)) return checked;
       const ks = await keyStoreFrom(config, baseDir, storagePlugins)();
       if (E.isLeft(ks)) return ks;
       keyStore = ks.right;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -101,6 +101,30 @@ describe('the key store the CLI builds for encryption', () => {
       )();
       expect(E.isLeft(g) && g.left.code).toBe('PALISADE_CONFIG_INVALID');
       expect(E.isLeft(g) && g.left.message).toContain(named);
+    }
+  });
+
+  it('refuses a bad KEK before it opens the key store, so no database file is created', async () => {
+    const here = mkdtempSync(join(tmpdir(), 'palisade-gov-kek-'));
+    try {
+      const parsed = parseConfig(
+        [
+          'storage: { kind: memory }',
+          'encryption:',
+          '  kek: too-short',
+          '  kek_id: kek-1',
+          '  key_store: { kind: sqlite, path: keys.db }',
+          '',
+        ].join('\n'),
+        'palisade.config.yaml',
+        {},
+      );
+      if (E.isLeft(parsed)) throw new Error(parsed.left.message);
+      const g = await governanceFrom(parsed.right, here, undefined, () => undefined)();
+      expect(E.isLeft(g) && g.left.message).toContain('encryption.kek');
+      expect(readdirSync(here)).toEqual([]);
+    } finally {
+      rmSync(here, { recursive: true, force: true });
     }
   });
 
