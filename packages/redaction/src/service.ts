@@ -249,8 +249,9 @@ const createPool = (settings: Settings): RedactionService => {
             : { tenant, offset, events: slice },
         );
       }
-      // Refuse before queueing anything when the chunks cannot all fit: workers take `workers` at once, the queue the rest.
-      if (pool.queueSize + chunks.length > settings.maxQueue + settings.workers) {
+      // Refuse before queueing anything when the chunks cannot all fit: workers take `workers` at once, the queue the
+      // rest. Counted from the tasks in flight (queued or running), since busy workers take none of the new ones.
+      if (startClocks.size + chunks.length > settings.maxQueue + settings.workers) {
         return E.left(overloaded(pool.queueSize, settings.maxQueue));
       }
       const results = await Promise.all(chunks.map((chunk) => runChunk(pool, chunk)));
