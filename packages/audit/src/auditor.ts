@@ -455,7 +455,8 @@ const REFUSED_AFTER_POLICY: ReadonlySet<string> = new Set([
  */
 const refusedStreamOf = (stream: string | null, error: AppendError): string | null => {
   if (stream === null) return null;
-  if (error._tag === 'PolicyBlocked' && error.findings.some((f) => f.path === 'stream')) return UNVETTED_ACTOR;
+  // PolicyBlocked: the policy checked the stream id with the rest; it names the id when the id was the problem.
+  if (error._tag === 'PolicyBlocked') return error.findings.some((f) => f.path === 'stream') ? UNVETTED_ACTOR : stream;
   return REFUSED_AFTER_POLICY.has(error._tag) || PRINCIPAL_ID.test(stream) ? stream : UNVETTED_ACTOR;
 };
 

@@ -8,6 +8,9 @@ import { projectionsFor, type ProjectionError } from './tenant-projections.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyProjection = Projection<any>;
 
+/** How many versions before a projection's own `eraseDerivedState` drops snapshots of. */
+export const SNAPSHOT_VERSIONS_BACK = 99;
+
 export interface DerivedStateErasure {
   /** Projections whose state may hold copies of personal data: dropped and caught up again from the events. */
   readonly projections?: readonly AnyProjection[];
@@ -57,9 +60,10 @@ export const eraseDerivedState =
       projections[p.name] = dropped.right;
     }
     for (const p of erase.snapshots ?? []) {
-      // Every version's snapshots: one of an older version still holds what it copied then.
+      // Older versions' snapshots too: one still holds what it copied then. Versions are any positive integer, so
+      // the reach back is bounded (one storage call each).
       let count = 0;
-      for (let version = 1; version <= p.version; version++) {
+      for (let version = Math.max(1, p.version - SNAPSHOT_VERSIONS_BACK); version <= p.version; version++) {
         const dropped = await scope.states.delete('snapshot', p.name, version)();
         if (E.isLeft(dropped)) return dropped;
         count += dropped.right;

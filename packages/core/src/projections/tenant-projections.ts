@@ -272,7 +272,15 @@ export class TenantProjections {
       const row = await this.store.states.load(projectionKey(p))();
       if (E.isLeft(row)) return row;
       const stored = row.right;
-      if (stored === null || stored.purgedAt === null || stored.position !== current.storedPosition) {
+      // A purge mark alone moves the revision on by one and leaves the position; anything more (an erasure that
+      // recomputed the row, another runner) is a second writer, whose state must not be overwritten.
+      if (
+        stored === null ||
+        stored.purgedAt === null ||
+        stored.position !== current.storedPosition ||
+        current.revision === null ||
+        stored.revision !== current.revision + 1
+      ) {
         return E.left(conflict(p, 'another writer changed the state'));
       }
       current = { ...current, revision: stored.revision, purgedAt: current.purgedAt ?? stored.purgedAt };
