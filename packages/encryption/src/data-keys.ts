@@ -61,17 +61,23 @@ export const createDataKeys = (options: DataKeysOptions) => {
    * check key, made with the tenant's first key, must unwrap before any key is created or destroyed.
    */
   const kekChecked = new Set<TenantId>();
-  const checkKek = async (tenant: TenantId): Promise<E.Either<StorageError, void>> => {
+  const wrongKek = storageUnavailable(
+    'encryption',
+    `key-encryption key ${kek.id} is not the one this tenant's keys were made with: check encryption.kek`,
+    false,
+  );
+  /** Whether the tenant's check key unwraps; `create` makes it when the tenant has none yet (a key is being made). */
+  const checkKek = async (tenant: TenantId, create: boolean): Promise<E.Either<StorageError, void>> => {
     if (kekChecked.has(tenant)) return E.right(undefined);
-    const check = await findOrCreate(tenant, KEK_CHECK_REF);
-    if (E.isLeft(check)) {
-      return E.left(
-        storageUnavailable(
-          'encryption',
-          `key-encryption key ${kek.id} is not the one this tenant's keys were made with: check encryption.kek`,
-          false,
-        ),
-      );
+    const stored = await options.store.forTenant(tenant).get(KEK_CHECK_REF as KeyRef)();
+    if (E.isLeft(stored)) return stored; // the store's own failure, retryable or not, as it is
+    if (stored.right === null) {
+      // No check key: a tenant without keys (or from before there were check keys). Only making a key makes one.
+      if (!create) return E.right(undefined);
+      const made = await findOrCreate(tenant, KEK_CHECK_REF);
+      if (E.isLeft(made)) return made.left.message.includes('does not unwrap') ? E.left(wrongKek) : made;
+    } else if (unwrapKey(kek.material(), tenant, KEK_CHECK_REF, stored.right.material) === null) {
+      return E.left(wrongKek);
     }
     kekChecked.add(tenant);
     return E.right(undefined);
@@ -80,7 +86,7 @@ export const createDataKeys = (options: DataKeysOptions) => {
   const getOrCreate = async (tenant: TenantId, ref: string): Promise<E.Either<StorageError, Buffer>> => {
     const found = await find(tenant, ref);
     if (E.isLeft(found) || found.right !== null) return found as E.Either<StorageError, Buffer>;
-    const checked = await checkKek(tenant);
+    const checked = await checkKek(tenant, true);
     if (E.isLeft(checked)) return checked;
     return findOrCreate(tenant, ref);
   };
@@ -110,7 +116,7 @@ export const createDataKeys = (options: DataKeysOptions) => {
     const r = decodeRef(ref);
     if (E.isLeft(r)) return r;
     // With another KEK the ref names no key: "nothing to forget" would be a lie.
-    const checked = await checkKek(tenant);
+    const checked = await checkKek(tenant, false);
     if (E.isLeft(checked)) return checked;
     cache.delete(cacheKey(tenant, ref));
     const done = await options.store.forTenant(tenant).destroy(r.right)();

@@ -8,6 +8,7 @@ import {
   createMemoryKeyStore,
   createMemoryStorage,
   type JsonObject,
+  type KeyRef,
   type KeyStore,
   type StorageAdapter,
   type TenantId,
@@ -151,6 +152,13 @@ describe('field encryption', () => {
     expect((await asPromises(right.store.forTenant(acmeId)).readStream('customer-1')).length).toBe(1);
     const ok = await right.encryption.forget(acmeId, 'c-1');
     expect(E.isRight(ok) && ok.right.existed).toBe(true);
+    // A forget in a tenant without keys makes no check key: a wrong KEK there cannot lock the right one out later.
+    const nothing = await wrong.encryption.forget(globexId, 'c-9');
+    expect(E.isRight(nothing) && nothing.right.existed).toBe(false);
+    expect(await keys.forTenant(globexId).get('k:check' as KeyRef)()).toEqual(E.right(null));
+    await asPromises(right.store.forTenant(globexId)).appendToStream('customer-9', [
+      registered('c-9', 'g@example.com'),
+    ]);
   });
 
   it('opens sealed copies kept outside the log (snapshots, projections) and erases them with the subject', async () => {
