@@ -153,16 +153,33 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
           let writeError: NodeJS.ErrnoException | undefined;
           file?.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e));
           const sink: NodeJS.WritableStream = file ?? process.stdout;
-          // Waits for 'drain' when the sink is full, so a large log streams in constant memory.
-          const write = (text: string): Promise<void> =>
-            sink.write(text) ? Promise.resolve() : new Promise((resolve) => sink.once('drain', () => resolve()));
+          // Waits for 'drain' when the sink is full, so a large log streams in constant memory; a write error
+          // (disk full) ends the wait too, and the rest of the export is skipped.
+          const write = (text: string): Promise<void> => {
+            if (writeError !== undefined || sink.write(text)) return Promise.resolve();
+            return new Promise((resolve) => {
+              const settle = (): void => {
+                sink.off('drain', settle);
+                sink.off('error', settle);
+                resolve();
+              };
+              sink.once('drain', settle);
+              sink.once('error', settle);
+            });
+          };
           if (flags.format === 'csv') await write(csvHeader());
           const done = await exportAuditLog(
             scope,
             governance.signer !== undefined ? { signer: governance.signer } : {},
             (line) => write(flags.format === 'csv' ? csvLine(line) : jsonlLine(line)),
           );
-          if (file !== null) await new Promise<void>((resolve) => file.end(resolve));
+          if (file !== null) {
+            // 'close' comes after the last byte is written or after a failure, which may show only at this flush.
+            const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
+            if (writeError === undefined) file.end();
+            else file.destroy();
+            await closed;
+          }
           if (writeError !== undefined) {
             return E.left(invalidAt('--out', `could not be written (${writeError.code ?? 'error'})`));
           }

@@ -121,6 +121,8 @@ describe('palisade CLI', () => {
       ['--json', 'read', '-t', 'acme'],
       ['--json', 'frobnicate'],
       ['--json', 'audit', 'verify'],
+      ['--json'],
+      ['--json', 'audit'],
     ]) {
       const usage = palisade(...args);
       expect(usage.code).toBe(2);

@@ -115,6 +115,14 @@ describe('palisade audit and forget, as a user drives them', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(palisade('--json', 'audit', 'query', '-t', 'acme', '--action', 'audit.export').stdout).toBe(entriesBefore);
 
+    // A disk that fills up mid-export: exit 2 naming --out and the reason, not a silent exit.
+    if (existsSync('/dev/full')) {
+      const full = palisade('audit', 'export', '-t', 'acme', '--out', '/dev/full');
+      expect(full.code).toBe(2);
+      expect(full.stderr).toContain('--out');
+      expect(full.stderr).toContain('ENOSPC');
+    }
+
     // Export and verify with nothing but the export and the public key.
     expect(palisade('audit', 'export', '-t', 'acme', '--out', 'acme.jsonl').code).toBe(0);
     expect(palisade('audit', 'export', '-t', 'acme', '--format', 'csv', '--out', 'acme.csv').code).toBe(0);

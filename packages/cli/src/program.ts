@@ -133,6 +133,8 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
     // Usage errors as the same `{"error": ...}` line every other error is under --json.
     program.configureOutput({
       outputError: (text) => printError(makeOutput(true), invalidAt('arguments', text.replace(/^error: /, '').trim())),
+      // Help shown for an error (a command or subcommand is missing) is written here; plain help goes to stdout.
+      writeErr: () => printError(makeOutput(true), invalidAt('arguments', 'a command is required (see --help)')),
     });
   }
 
