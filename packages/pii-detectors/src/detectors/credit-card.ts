@@ -10,6 +10,8 @@ import { DIGIT_HINTS, digitCount, scanRegex, span } from './scan.js';
  * After a dash that follows something else (`card-4111...`, a card sent as a
  * negative JSON number), bare and space-separated numbers start a run, but not
  * dash-separated ones: those would start inside UUIDs and other dashed hex ids.
+ * Within a run that matched but is not a card, each later group may start one
+ * (`123-4111-1111-1111-1111`): see `acceptCard`.
  */
 const CARD = primeRegex(
   /(?<!\d)(?:(?<!\d-)(?:\d{13,19}|\d{3,6}(?: \d{3,6}){1,5})|(?<!-)\d{3,6}(?:[ -]\d{3,6}){1,5})(?!\d)/g,
