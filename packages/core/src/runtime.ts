@@ -12,7 +12,7 @@ import type { TenantId } from './ids.js';
 import { memoryStoragePlugin } from './memory-storage.js';
 import type { AnyStoragePlugin, AppendObserver, AppendPipeline, ReadTransform, StorageAdapter } from './ports.js';
 import { startRetentionPurger, type RetentionPurger, type RetentionPurgerOptions } from './retention/purger.js';
-import { retentionSettings, type RetentionLookup } from './retention/settings.js';
+import { retentionSettings } from './retention/settings.js';
 
 /** DI tokens. Always injected by name (`@inject(Tokens.X)`): our toolchains emit no decorator metadata. */
 export const Tokens = {
@@ -61,7 +61,7 @@ export interface Runtime {
    */
   startRetention(options?: {
     readonly tenants?: () => readonly TenantId[] | Promise<readonly TenantId[]>;
-    readonly retentionFor?: RetentionLookup;
+    readonly retentionFor?: RetentionPurgerOptions['retentionFor'];
     readonly onReport?: RetentionPurgerOptions['onReport'];
     readonly onError?: RetentionPurgerOptions['onError'];
     readonly onLookupError?: RetentionPurgerOptions['onLookupError'];

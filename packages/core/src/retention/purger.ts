@@ -8,8 +8,11 @@ export interface RetentionPurgerOptions {
   readonly store: EventStore;
   /** The tenants to look at on each run (the config's, the host's tenant registry, or both). */
   readonly tenants: () => readonly TenantId[] | Promise<readonly TenantId[]>;
-  /** A tenant's retention in days, null to keep forever: the data policy's `retention_days`. */
-  readonly retentionFor: RetentionLookup;
+  /**
+   * A tenant's retention in days, null to keep forever: the data policy's `retention_days`. May answer with a
+   * promise (a policy service); a lookup that throws or rejects skips that tenant (see `onLookupError`).
+   */
+  readonly retentionFor: RetentionLookup | ((tenant: TenantId) => Promise<number | null>);
   readonly intervalMs: number;
   readonly batchSize: number;
   /** The clock; default the system's. */
@@ -49,7 +52,7 @@ export const startRetentionPurger = (options: RetentionPurgerOptions): Retention
       if (stopped) break;
       let days: number | null;
       try {
-        days = options.retentionFor(tenant);
+        days = await options.retentionFor(tenant);
       } catch (e) {
         options.onLookupError?.(e);
         continue;

@@ -153,10 +153,9 @@ describe('retention purge', () => {
         if (calls++ === 0) return Promise.reject(new Error('tenant registry unreachable'));
         return ['globex', 'acme'] as TenantId[];
       },
-      retentionFor: (t: TenantId) => {
-        if (t === 'globex') throw new Error('policy lookup failed');
-        return 1;
-      },
+      // A policy service answers asynchronously; its failure for one tenant skips only that tenant.
+      retentionFor: (t: TenantId) =>
+        t === 'globex' ? Promise.reject(new Error('policy lookup failed')) : Promise.resolve(1),
       intervalMs: 10,
       batchSize: 10,
       now: () => new Date(Date.now() + 2 * DAY),
