@@ -228,6 +228,20 @@ describe('palisade CLI', () => {
     ).toEqual(['Old', 'New']);
   });
 
+  it('stops after --count events exactly, and a durable follower resumes right after the last one it printed', () => {
+    for (let i = 1; i <= 4; i++) palisade('append', '-t', 'acme', '-s', `s-${i}`, '--type', `E${i}`, '--data', '1');
+    const follow = () => palisade('--json', 'follow', '-t', 'acme', '--count', '1', '--subscriber', 'tail');
+    const types = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type);
+    const first = follow();
+    expect(first.code).toBe(0);
+    expect(types(first.stdout)).toEqual(['E1']);
+    expect(types(follow().stdout)).toEqual(['E2']);
+  });
+
   it('purges what is past the retention, after a dry run that shows what would go', () => {
     writeFileSync(join(cwd, 'palisade.config.yaml'), 'retention:\n  batch_size: 2\n  tenants:\n    acme: 30\n');
     for (const stream of ['chat-1', 'chat-1', 'chat-2', 'chat-3']) {

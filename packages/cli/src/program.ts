@@ -241,6 +241,8 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
           ...(flags.subscriber !== undefined ? { subscriber: flags.subscriber } : {}),
           ...(flags.after !== undefined ? { from: flags.after } : {}),
           handler: (event) => {
+            // The rest of a batch after the count: refused, so neither printed nor past the durable checkpoint.
+            if (flags.count !== undefined && seen >= flags.count) throw new Error('count reached');
             out.write(out.json ? JSON.stringify(event) : eventLine(event));
             seen++;
             if (flags.count !== undefined && seen >= flags.count) stop();
