@@ -1,7 +1,7 @@
 import { defineDetector, primeRegex, type DetectorSpan } from '@palisade/core';
 
 /*
- * Employee ids look like `EMP-482915`: the literal `EMP-`, five digits, and a
+ * Employee ids look like `EMP-482919`: the literal `EMP-`, five digits, and a
  * check digit (Luhn over the five). The check digit keeps `EMP-123456` typed in
  * a ticket as an example from being redacted as a real id, and lets us reject
  * typos.
