@@ -152,6 +152,9 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
           }
           let writeError: NodeJS.ErrnoException | undefined;
           file?.on('error', (e: NodeJS.ErrnoException) => (writeError ??= e));
+          // Listened for from the start: a failed write closes the stream at once, possibly before the export ends.
+          const closed =
+            file === null ? Promise.resolve() : new Promise<void>((resolve) => file.once('close', () => resolve()));
           const sink: NodeJS.WritableStream = file ?? process.stdout;
           // Waits for 'drain' when the sink is full, so a large log streams in constant memory; a write error
           // (disk full) ends the wait too, and the rest of the export is skipped.
@@ -175,7 +178,6 @@ export const registerAuditCommands = (program: Command, host: Host): void => {
           );
           if (file !== null) {
             // 'close' comes after the last byte is written or after a failure, which may show only at this flush.
-            const closed = new Promise<void>((resolve) => file.once('close', () => resolve()));
             if (writeError === undefined) file.end();
             else file.destroy();
             await closed;

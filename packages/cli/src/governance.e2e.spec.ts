@@ -115,7 +115,11 @@ describe('palisade audit and forget, as a user drives them', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(palisade('--json', 'audit', 'query', '-t', 'acme', '--action', 'audit.export').stdout).toBe(entriesBefore);
 
-    // A disk that fills up mid-export: exit 2 naming --out and the reason, not a silent exit.
+    // A disk that fills up mid-export: exit 2 naming --out and the reason, not a silent exit. The log is made
+    // larger than a stream's buffer first, so that the failure comes while the export is still writing.
+    const bulk = Array.from({ length: 150 }, (_, i) => ({ type: 'Noted', data: { text: `${i} ${'x'.repeat(200)}` } }));
+    writeFileSync(join(cwd, 'bulk.json'), JSON.stringify(bulk));
+    expect(palisade('append', '-t', 'acme', '-s', 'bulk-1', '--events', 'bulk.json').code).toBe(0);
     if (existsSync('/dev/full')) {
       const full = palisade('audit', 'export', '-t', 'acme', '--out', '/dev/full');
       expect(full.code).toBe(2);

@@ -73,9 +73,19 @@ export const governanceFrom =
     let keyStore: KeyStore | null = null;
     let encryption: Encryption | null = null;
     if (config.encryption !== undefined) {
-      // The section is checked (KEK, rules) before the key store is opened: a refused config creates no database file.
+      // The sections are checked (KEK, rules, audit keys) before the key store is opened: a refused config creates
+      // no database file.
       const checked = encryptionFromConfig(config.encryption, createMemoryKeyStore());
       if (E.isLeft(checked)) return checked;
+      const auditChecked = auditorFromConfig(
+        config.audit,
+        {},
+        {
+          ...(config.data_policy !== undefined ? { data_policy: config.data_policy } : {}),
+          ...(config.tenants !== undefined ? { tenants: config.tenants } : {}),
+        },
+      );
+      if (E.isLeft(auditChecked)) return auditChecked;
       const ks = await keyStoreFrom(config, baseDir, storagePlugins)();
       if (E.isLeft(ks)) return ks;
       keyStore = ks.right;

@@ -104,25 +104,31 @@ describe('the key store the CLI builds for encryption', () => {
     }
   });
 
-  it('refuses a bad KEK before it opens the key store, so no database file is created', async () => {
+  it('refuses a bad KEK or audit key before it opens the key store, so no database file is created', async () => {
     const here = mkdtempSync(join(tmpdir(), 'palisade-gov-kek-'));
     try {
-      const parsed = parseConfig(
-        [
-          'storage: { kind: memory }',
-          'encryption:',
-          '  kek: too-short',
-          '  kek_id: kek-1',
-          '  key_store: { kind: sqlite, path: keys.db }',
-          '',
-        ].join('\n'),
-        'palisade.config.yaml',
-        {},
-      );
-      if (E.isLeft(parsed)) throw new Error(parsed.left.message);
-      const g = await governanceFrom(parsed.right, here, undefined, () => undefined)();
-      expect(E.isLeft(g) && g.left.message).toContain('encryption.kek');
-      expect(readdirSync(here)).toEqual([]);
+      for (const [kek, audit, named] of [
+        ['too-short', [], 'encryption.kek'],
+        [KEK, ['audit:', '  signing:', '    key: not-a-pem', '    key_id: k1'], 'audit.signing.key'],
+      ] as const) {
+        const parsed = parseConfig(
+          [
+            'storage: { kind: memory }',
+            ...audit,
+            'encryption:',
+            `  kek: ${kek}`,
+            '  kek_id: kek-1',
+            '  key_store: { kind: sqlite, path: keys.db }',
+            '',
+          ].join('\n'),
+          'palisade.config.yaml',
+          {},
+        );
+        if (E.isLeft(parsed)) throw new Error(parsed.left.message);
+        const g = await governanceFrom(parsed.right, here, undefined, () => undefined)();
+        expect(E.isLeft(g) && g.left.message).toContain(named);
+        expect(readdirSync(here)).toEqual([]);
+      }
     } finally {
       rmSync(here, { recursive: true, force: true });
     }

@@ -134,7 +134,7 @@ export const runCli = async (argv: readonly string[], options: CliOptions = {}):
     program.configureOutput({
       outputError: (text) => printError(makeOutput(true), invalidAt('arguments', text.replace(/^error: /, '').trim())),
       // Help shown for an error (a command or subcommand is missing) is written here; plain help goes to stdout.
-      writeErr: () => printError(makeOutput(true), invalidAt('arguments', 'a command is required (see --help)')),
+      writeErr: () => printError(makeOutput(true), invalidAt('arguments', 'a known command is required (see --help)')),
     });
   }
 
