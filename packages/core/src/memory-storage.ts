@@ -189,6 +189,19 @@ export const createMemoryStorage = (): StorageAdapter => {
         }
         return deleted;
       }),
+    deleteStatesThrough: (kind, name, throughVersion) =>
+      later(() => {
+        const states = tenants.get(tenant)?.states;
+        if (states === undefined) return 0;
+        let deleted = 0;
+        for (const [id, row] of states) {
+          if (row.key.kind === kind && row.key.name === name && row.key.version <= throughVersion) {
+            states.delete(id);
+            deleted++;
+          }
+        }
+        return deleted;
+      }),
     loadActiveVersion: (name) => later(() => tenants.get(tenant)?.active.get(name) ?? null),
     switchActiveVersion: (name, from, to) =>
       later(() => {

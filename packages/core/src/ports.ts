@@ -97,6 +97,8 @@ export interface TenantStateStorage {
   ): TE.TaskEither<StorageError, number | null>;
   /** Deletes every row of one (kind, name, version), any key; returns how many went. */
   deleteStates(kind: StateKind, name: string, version: number): TE.TaskEither<StorageError, number>;
+  /** Deletes every row of (kind, name) at `throughVersion` or any lower version, any key; returns how many went. */
+  deleteStatesThrough(kind: StateKind, name: string, throughVersion: number): TE.TaskEither<StorageError, number>;
   /** The version of projection `name` that readers read, or null when none was activated. */
   loadActiveVersion(name: string): TE.TaskEither<StorageError, number | null>;
   /**

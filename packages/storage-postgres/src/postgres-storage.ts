@@ -460,6 +460,11 @@ class PostgresStorage implements StorageAdapter {
           const result = await client.query(states.deleteAll(tenant, kind, name, version));
           return E.right(result.rowCount ?? 0);
         }),
+      deleteStatesThrough: (kind, name, throughVersion) =>
+        this.inTenant(tenant, 'delete states', async (client) => {
+          const result = await client.query(states.deleteThrough(tenant, kind, name, throughVersion));
+          return E.right(result.rowCount ?? 0);
+        }),
       loadActiveVersion: (name) =>
         this.inTenant(tenant, 'load an active version', (client) => loadActiveVersion(client, states, tenant, name)),
       switchActiveVersion: (name, from, to) =>

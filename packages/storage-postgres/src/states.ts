@@ -72,6 +72,11 @@ export const stateStatements = (s: string, n: Named) => ({
     text: `DELETE FROM ${s}.states WHERE tenant_id = $1 AND kind = $2 AND name = $3 AND version = $4`,
     values: [tenant, kind, name, version],
   }),
+  deleteThrough: (tenant: TenantId, kind: StateKind, name: string, throughVersion: number): pg.QueryConfig => ({
+    name: n('delete-states-through'),
+    text: `DELETE FROM ${s}.states WHERE tenant_id = $1 AND kind = $2 AND name = $3 AND version <= $4`,
+    values: [tenant, kind, name, throughVersion],
+  }),
   loadActive: (tenant: TenantId, name: string): pg.QueryConfig => ({
     name: n('load-active'),
     text: `SELECT version FROM ${s}.active_versions WHERE tenant_id = $1 AND name = $2`,

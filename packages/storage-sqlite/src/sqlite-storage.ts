@@ -156,6 +156,9 @@ class SqliteStorage implements StorageAdapter {
          WHERE tenant_id = ? AND kind = ? AND name = ? AND version = ? AND key = ? AND revision = ?`,
       ),
       deleteStates: db.prepare('DELETE FROM states WHERE tenant_id = ? AND kind = ? AND name = ? AND version = ?'),
+      deleteStatesThrough: db.prepare(
+        'DELETE FROM states WHERE tenant_id = ? AND kind = ? AND name = ? AND version <= ?',
+      ),
       loadActive: db.prepare('SELECT version FROM active_versions WHERE tenant_id = ? AND name = ?'),
       insertActive: db.prepare(
         `INSERT INTO active_versions (tenant_id, name, version, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -269,6 +272,10 @@ class SqliteStorage implements StorageAdapter {
         }),
       deleteStates: (kind, name, version) =>
         this.read('delete states', () => E.right(sql.deleteStates.run(tenant, kind, name, version).changes)),
+      deleteStatesThrough: (kind, name, throughVersion) =>
+        this.read('delete states', () =>
+          E.right(sql.deleteStatesThrough.run(tenant, kind, name, throughVersion).changes),
+        ),
       loadActiveVersion: (name) =>
         this.read('load an active version', () => {
           const row = sql.loadActive.get(tenant, name) as { version: unknown } | undefined;

@@ -136,6 +136,27 @@ export const stateAndRetentionConformance = (target: ConformanceTarget): void =>
       expect((await ok(acme.states.load(projection('q', 1))))?.state).toEqual({ n: 3 });
     });
 
+    it('deletes a name through a version, whatever the numbers, leaving later versions, other names and tenants', async () => {
+      const write = (n: number) => ({ state: { n }, position: n, purgedAt: null });
+      for (const [version, n] of [
+        [1, 1],
+        [20250101, 2],
+        [20260101, 3],
+        [20270101, 4],
+      ] as const) {
+        await ok(acme.states.save(snapshot('cust', 'c-1', version), write(n), null));
+      }
+      await ok(acme.states.save(snapshot('other', 'c-1', 1), write(5), null));
+      await ok(globex.states.save(snapshot('cust', 'c-1', 1), write(6), null));
+      expect(await ok(acme.states.deleteThrough('snapshot', 'cust', 20260101))).toBe(3);
+      for (const version of [1, 20250101, 20260101]) {
+        expect(await ok(acme.states.load(snapshot('cust', 'c-1', version)))).toBeNull();
+      }
+      expect((await ok(acme.states.load(snapshot('cust', 'c-1', 20270101))))?.state).toEqual({ n: 4 });
+      expect((await ok(acme.states.load(snapshot('other', 'c-1', 1))))?.state).toEqual({ n: 5 });
+      expect((await ok(globex.states.load(snapshot('cust', 'c-1', 1))))?.state).toEqual({ n: 6 });
+    });
+
     it('keeps state per tenant', async () => {
       const key = projection('p');
       await ok(acme.states.save(key, { state: 'acme', position: 1, purgedAt: null }, null));

@@ -8,9 +8,6 @@ import { projectionsFor, type ProjectionError } from './tenant-projections.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyProjection = Projection<any>;
 
-/** How many versions before a projection's own `eraseDerivedState` drops snapshots of. */
-export const SNAPSHOT_VERSIONS_BACK = 99;
-
 export interface DerivedStateErasure {
   /** Projections whose state may hold copies of personal data: dropped and caught up again from the events. */
   readonly projections?: readonly AnyProjection[];
@@ -60,15 +57,10 @@ export const eraseDerivedState =
       projections[p.name] = dropped.right;
     }
     for (const p of erase.snapshots ?? []) {
-      // Older versions' snapshots too: one still holds what it copied then. Versions are any positive integer, so
-      // the reach back is bounded (one storage call each).
-      let count = 0;
-      for (let version = Math.max(1, p.version - SNAPSHOT_VERSIONS_BACK); version <= p.version; version++) {
-        const dropped = await scope.states.delete('snapshot', p.name, version)();
-        if (E.isLeft(dropped)) return dropped;
-        count += dropped.right;
-      }
-      snapshots[p.name] = count;
+      // Earlier versions' snapshots too: one still holds what it copied then.
+      const dropped = await scope.states.deleteThrough('snapshot', p.name, p.version)();
+      if (E.isLeft(dropped)) return dropped;
+      snapshots[p.name] = dropped.right;
     }
     return E.right({ projections, snapshots });
   };

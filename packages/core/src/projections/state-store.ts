@@ -12,6 +12,7 @@ const STATE_METHODS = [
   'loadState',
   'saveState',
   'deleteStates',
+  'deleteStatesThrough',
   'loadActiveVersion',
   'switchActiveVersion',
   'purgeExpired',
@@ -106,6 +107,17 @@ export class TenantStateStore {
       this.guard(),
       TE.chainEitherKW(() => decodeKey({ kind, name, version, key: '' })),
       TE.chainW(() => TE.chainW((st: TenantStateStorage) => st.deleteStates(kind, name, version))(this.required())),
+    );
+  }
+
+  /** Deletes the rows of (kind, name) at `throughVersion` and every lower version. */
+  deleteThrough(kind: StateKind, name: string, throughVersion: number): TE.TaskEither<ReadError, number> {
+    return pipe(
+      this.guard(),
+      TE.chainEitherKW(() => decodeKey({ kind, name, version: throughVersion, key: '' })),
+      TE.chainW(() =>
+        TE.chainW((st: TenantStateStorage) => st.deleteStatesThrough(kind, name, throughVersion))(this.required()),
+      ),
     );
   }
 
