@@ -6,7 +6,15 @@ import type { RecordedEvent, StreamInfo } from './event.js';
 import { closed } from './errors.js';
 import type { EventId, StreamId, SubscriberId, TenantId } from './ids.js';
 import { AppendNotifier } from './notifier.js';
-import type { PurgedStream, StateKey, StorageAdapter, StoragePlugin, StoredState, TenantStorage } from './ports.js';
+import type {
+  PurgedStream,
+  StateKey,
+  StateKind,
+  StorageAdapter,
+  StoragePlugin,
+  StoredState,
+  TenantStorage,
+} from './ports.js';
 
 interface StoredEvent extends RecordedEvent {
   readonly contentHash: string;
@@ -14,6 +22,24 @@ interface StoredEvent extends RecordedEvent {
 
 /** A purged event leaves a hole, so that positions and versions stay array indexes. */
 type Slot = StoredEvent | undefined;
+
+/** Deletes a tenant's state rows of (kind, name) whose version `matches`; returns how many went. */
+const deleteStateRows = (
+  states: TenantData['states'] | undefined,
+  kind: StateKind,
+  name: string,
+  matches: (version: number) => boolean,
+): number => {
+  if (states === undefined) return 0;
+  let deleted = 0;
+  for (const [id, row] of states) {
+    if (row.key.kind === kind && row.key.name === name && matches(row.key.version)) {
+      states.delete(id);
+      deleted++;
+    }
+  }
+  return deleted;
+};
 
 interface TenantData {
   readonly log: Slot[];
@@ -177,31 +203,9 @@ export const createMemoryStorage = (): StorageAdapter => {
         return revision;
       }),
     deleteStates: (kind, name, version) =>
-      later(() => {
-        const states = tenants.get(tenant)?.states;
-        if (states === undefined) return 0;
-        let deleted = 0;
-        for (const [id, row] of states) {
-          if (row.key.kind === kind && row.key.name === name && row.key.version === version) {
-            states.delete(id);
-            deleted++;
-          }
-        }
-        return deleted;
-      }),
+      later(() => deleteStateRows(tenants.get(tenant)?.states, kind, name, (v) => v === version)),
     deleteStatesThrough: (kind, name, throughVersion) =>
-      later(() => {
-        const states = tenants.get(tenant)?.states;
-        if (states === undefined) return 0;
-        let deleted = 0;
-        for (const [id, row] of states) {
-          if (row.key.kind === kind && row.key.name === name && row.key.version <= throughVersion) {
-            states.delete(id);
-            deleted++;
-          }
-        }
-        return deleted;
-      }),
+      later(() => deleteStateRows(tenants.get(tenant)?.states, kind, name, (v) => v <= throughVersion)),
     loadActiveVersion: (name) => later(() => tenants.get(tenant)?.active.get(name) ?? null),
     switchActiveVersion: (name, from, to) =>
       later(() => {
