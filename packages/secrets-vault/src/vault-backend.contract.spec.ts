@@ -105,15 +105,32 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
     expect(b.authStats.renewals).toBe(4);
   });
 
-  it('background renewal keeps an idle token alive past its TTL (real clock, no lookups in between)', async () => {
+  /** A Vault on the real clock for `body`; `renewing(fraction)` is a backend renewing a fresh 6 s token in the background. */
+  const withLiveVault = async (
+    body: (live: ContractVault, renewing: (renewAfterFraction: number) => VaultSecretBackend) => Promise<void>,
+  ): Promise<void> => {
     const live = await new ContractVault().start();
     try {
-      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+      await body(live, (renewAfterFraction) => {
+        const token = live.createToken({ ttlSeconds: 6, renewable: true });
+        const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction });
+        open.push(b);
+        return b;
+      });
+    } finally {
+      await live.stop();
+    }
+  };
+  const readValue = async (b: VaultSecretBackend, name: string): Promise<string | undefined> => {
+    const outcome = await b.lookup({ name })();
+    return E.isRight(outcome) && outcome.right._tag === 'Found' ? outcome.right.value.reveal() : undefined;
+  };
+
+  it('background renewal keeps an idle token alive past its TTL (real clock, no lookups in between)', () =>
+    withLiveVault(async (live, renewing) => {
       live.put('idle/x', { value: 'idle-read-value' });
-      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.2 });
-      open.push(b);
-      const first = await b.lookup({ name: 'idle/x' })();
-      expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
+      const b = renewing(0.2);
+      expect(await readValue(b, 'idle/x')).toBe('idle-read-value');
       const readsBefore = live.stats.reads;
       // Idle for longer than the 6 s TTL: only the timer can have kept the token valid. The wait is a
       // condition with a generous deadline, not a fixed sleep: a busy CI machine delays timers by seconds.
@@ -121,68 +138,37 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
       await waitFor(() => Date.now() - idleSince > 7_000 && b.authStats.renewals >= 2, 60_000);
       expect(live.stats.reads).toBe(readsBefore);
       expect(live.stats.renewals).toBe(b.authStats.renewals);
-      const after = await b.lookup({ name: 'idle/x' })();
-      expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('idle-read-value');
-    } finally {
-      await live.stop();
-    }
-  });
+      expect(await readValue(b, 'idle/x')).toBe('idle-read-value');
+    }));
 
-  it('keeps renewing when a timer fires a little early (many idle backends, real clock)', async () => {
-    const live = await new ContractVault().start();
-    try {
+  it('keeps renewing when a timer fires a little early (many idle backends, real clock)', () =>
+    withLiveVault(async (live, renewing) => {
+      live.put('many/x', { value: 'many-read-value' });
       // 6 s / 7 = 857.14 ms: a fractional renewal point, which a timer (whole milliseconds) often reaches a
       // fraction of a millisecond early; then there is nothing to renew yet, and the timer must be set again.
-      const backends = Array.from({ length: 12 }, () => {
-        const token = live.createToken({ ttlSeconds: 6, renewable: true });
-        const b = createVaultSecrets({
-          address: live.url,
-          auth: { method: 'token', token },
-          renewAfterFraction: 1 / 7,
-        });
-        open.push(b);
-        return b;
-      });
-      live.put('many/x', { value: 'many-read-value' });
-      for (const b of backends) expect(E.isRight(await b.lookup({ name: 'many/x' })())).toBe(true);
+      const backends = Array.from({ length: 12 }, () => renewing(1 / 7));
+      for (const b of backends) expect(await readValue(b, 'many/x')).toBe('many-read-value');
       await waitFor(() => backends.every((b) => b.authStats.renewals >= 4), 60_000);
-      for (const b of backends) {
-        const after = await b.lookup({ name: 'many/x' })();
-        expect(E.isRight(after) && after.right._tag === 'Found').toBe(true);
-      }
-    } finally {
-      await live.stop();
-    }
-  });
+      for (const b of backends) expect(await readValue(b, 'many/x')).toBe('many-read-value');
+    }));
 
-  it('tries a failed background renewal again before the token expires (real clock)', async () => {
-    const live = await new ContractVault().start();
-    try {
-      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+  it('tries a failed background renewal again before the token expires (real clock)', () =>
+    withLiveVault(async (live, renewing) => {
       live.put('retry/x', { value: 'retried-read-value' });
-      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.2 });
-      open.push(b);
-      const first = await b.lookup({ name: 'retry/x' })();
-      expect(E.isRight(first) && first.right._tag === 'Found').toBe(true);
+      const b = renewing(0.2);
+      expect(await readValue(b, 'retry/x')).toBe('retried-read-value');
       live.failNext(503); // the first background renewal meets a sealed Vault
       const idleSince = Date.now();
       await waitFor(() => Date.now() - idleSince > 7_000 && b.authStats.renewals >= 1, 60_000);
       expect(live.stats.renewals).toBe(b.authStats.renewals);
-      const after = await b.lookup({ name: 'retry/x' })();
-      expect(E.isRight(after) && after.right._tag === 'Found' && after.right.value.reveal()).toBe('retried-read-value');
-    } finally {
-      await live.stop();
-    }
-  });
+      expect(await readValue(b, 'retry/x')).toBe('retried-read-value');
+    }));
 
-  it('does not retry a refused renewal in the background (a revoked static token)', async () => {
-    const live = await new ContractVault().start();
-    try {
-      const token = live.createToken({ ttlSeconds: 6, renewable: true });
+  it('does not retry a refused renewal in the background (a revoked static token)', () =>
+    withLiveVault(async (live, renewing) => {
       live.put('refused/x', { value: 'refused-read-value' });
-      const b = createVaultSecrets({ address: live.url, auth: { method: 'token', token }, renewAfterFraction: 0.1 });
-      open.push(b);
-      expect(E.isRight(await b.lookup({ name: 'refused/x' })())).toBe(true);
+      const b = renewing(0.1);
+      expect(await readValue(b, 'refused/x')).toBe('refused-read-value');
       const before = live.namespacesSeen.length;
       live.revokeAllButRoot();
       await waitFor(() => live.namespacesSeen.length > before, 30_000); // the renewal at 0.6 s, refused
@@ -192,10 +178,7 @@ describe('secrets-vault auth, renewal and namespaces (contract server)', () => {
       // Retries would come every 250 ms to 1.5 s as the token nears its expiry; none comes after a refusal.
       expect(live.namespacesSeen.length).toBe(attempts);
       expect(b.authStats.renewals).toBe(0);
-    } finally {
-      await live.stop();
-    }
-  });
+    }));
 
   it('keeps reading with a still-valid token when renewal and a new login both fail', async () => {
     vault.addAppRole('role-flaky', 'secret-flaky', { ttlSeconds: 60, maxTtlSeconds: 3600 });
