@@ -3,6 +3,7 @@ import type * as TE from 'fp-ts/lib/TaskEither.js';
 import {
   EventId,
   EventType,
+  STREAM_FINDING_PATH,
   systemStream,
   type AppendError,
   type AppendObserver,
@@ -94,7 +95,7 @@ const MAX_ATTEMPTS = 50;
 const PURGES = systemStream('purges');
 const ACTOR_MAX = 200;
 /** Recorded for a refused append's actor or stream that no policy vetted (it may hold personal data). */
-export const UNVETTED_ACTOR = '[unvetted]';
+const UNVETTED = '[unvetted]';
 
 /**
  * The audit log writer. As the event store's `AppendObserver` it records every
@@ -439,7 +440,7 @@ const PRINCIPAL_ID = /^[A-Za-z][A-Za-z0-9_-]{0,63}(?::[A-Za-z0-9_-]{1,128})?$/;
 /** The actor of a refused append: it never passed the data policy, so only a principal id is kept. */
 const refusedActorOf = (metadata: JsonObject | undefined): string => {
   const actor = actorOf(metadata);
-  return actor === 'anonymous' || PRINCIPAL_ID.test(actor) ? actor : UNVETTED_ACTOR;
+  return actor === 'anonymous' || PRINCIPAL_ID.test(actor) ? actor : UNVETTED;
 };
 
 /** Refusals raised after the data policy passed the append: its stream id was checked. */
@@ -456,8 +457,9 @@ const REFUSED_AFTER_POLICY: ReadonlySet<string> = new Set([
 const refusedStreamOf = (stream: string | null, error: AppendError): string | null => {
   if (stream === null) return null;
   // PolicyBlocked: the policy checked the stream id with the rest; it names the id when the id was the problem.
-  if (error._tag === 'PolicyBlocked') return error.findings.some((f) => f.path === 'stream') ? UNVETTED_ACTOR : stream;
-  return REFUSED_AFTER_POLICY.has(error._tag) || PRINCIPAL_ID.test(stream) ? stream : UNVETTED_ACTOR;
+  if (error._tag === 'PolicyBlocked')
+    return error.findings.some((f) => f.path === STREAM_FINDING_PATH) ? UNVETTED : stream;
+  return REFUSED_AFTER_POLICY.has(error._tag) || PRINCIPAL_ID.test(stream) ? stream : UNVETTED;
 };
 
 /** The actor named in metadata (`actor`), or `anonymous`. */

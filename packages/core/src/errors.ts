@@ -241,6 +241,9 @@ export const configInvalid = (source: string, issues: readonly Issue[]): ConfigI
   issues,
 });
 
+/** The path of a `PolicyBlocked` finding in the stream id (which cannot be rewritten, so a match there refuses). */
+export const STREAM_FINDING_PATH = 'stream';
+
 export const policyBlocked = (
   findings: readonly { readonly detector: string; readonly path: string }[],
 ): PolicyBlocked => ({

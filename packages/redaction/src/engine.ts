@@ -7,6 +7,7 @@ import {
   policyBlocked,
   primeRegex,
   redactionFailed,
+  STREAM_FINDING_PATH,
   type HintTest,
   type JsonObject,
   type JsonValue,
@@ -158,8 +159,7 @@ export const createRedactor = (options: RedactorOptions): Redactor => {
 };
 
 const REMOVED = Symbol('removed');
-/** Where a finding in the stream id is reported: `PolicyBlocked` reads "email at stream". */
-const STREAM_PATH = 'stream';
+
 type Walked = JsonValue | typeof REMOVED;
 
 interface Span {
@@ -236,11 +236,11 @@ class EventRun {
 
   /** The stream id cannot be rewritten: a value a detector would redact or block there refuses the append. */
   checkStream(stream: string): void {
-    for (const span of this.findSpans(stream, STREAM_PATH)) {
+    for (const span of this.findSpans(stream, STREAM_FINDING_PATH)) {
       const { detector, action } = span.active;
       if (action === 'warn') continue;
       if (this.ctx.blocked.length < MAX_BLOCK_FINDINGS) {
-        this.ctx.blocked.push({ detector: detector.id, path: STREAM_PATH });
+        this.ctx.blocked.push({ detector: detector.id, path: STREAM_FINDING_PATH });
       }
     }
   }
